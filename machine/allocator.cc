@@ -1,0 +1,80 @@
+#include "machine/allocator.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <set>
+
+#include "base/fd.h"
+
+namespace berth::machine {
+namespace {
+
+bool CanBind(const std::string& host, int port, int type) {
+  UniqueFd fd(socket(AF_INET, type | SOCK_CLOEXEC, 0));
+  if (!fd) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return false;
+  return bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+}  // namespace
+
+bool BindPortProbe::TcpFree(const std::string& host, int port) {
+  return CanBind(host, port, SOCK_STREAM);
+}
+bool BindPortProbe::UdpFree(const std::string& host, int port) {
+  return CanBind(host, port, SOCK_DGRAM);
+}
+
+Result<Allocation> Allocate(const std::vector<MachineConfig>& existing, PortProbe& probe,
+                            const AllocatorOptions& options) {
+  std::set<int> used_ports;
+  std::set<int> used_octets;
+  for (const auto& m : existing) {
+    used_ports.insert({m.ssh_port, m.engine_port, m.lab.local_port});
+    unsigned a, b, c, d;
+    if (std::sscanf(m.lab.address.c_str(), "%u.%u.%u.%u", &a, &b, &c, &d) == 4)
+      used_octets.insert(static_cast<int>(d));
+  }
+  unsigned a, b, c, d, prefix;
+  if (std::sscanf(options.lab_subnet.c_str(), "%u.%u.%u.%u/%u", &a, &b, &c, &d, &prefix) != 5 ||
+      prefix != 24 || a > 255 || b > 255 || c > 255)
+    return InvalidArgument("lab subnet '" + options.lab_subnet + "' must be an IPv4 /24");
+
+  Allocation out;
+  for (int octet = 11; octet <= 254; ++octet) {
+    if (used_octets.count(octet)) continue;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%u.%u.%u.%d", a, b, c, octet);
+    out.lab_address = buf;
+    std::snprintf(buf, sizeof buf, "52:54:00:77:%02x:%02x", c & 0xff, octet);
+    out.lab_mac = buf;
+    std::snprintf(buf, sizeof buf, "52:54:00:b3:%02x:%02x", c & 0xff, octet);
+    out.mgmt_mac = buf;
+    break;
+  }
+  if (out.lab_address.empty())
+    return FailedPrecondition("lab network " + options.lab_subnet +
+                              " has no free address left (244 machines): remove some machines");
+
+  int* slots[] = {&out.ssh_port, &out.engine_port, &out.lab_local_port};
+  int next = 0;
+  for (int port = options.port_min; port <= options.port_max && next < 3; ++port) {
+    if (used_ports.count(port)) continue;
+    bool free = next == 2 ? probe.UdpFree(options.host, port) : probe.TcpFree(options.host, port);
+    if (!free) continue;
+    *slots[next++] = port;
+  }
+  if (next < 3)
+    return FailedPrecondition("no free ports left on " + options.host + " between " +
+                              std::to_string(options.port_min) + " and " +
+                              std::to_string(options.port_max));
+  return out;
+}
+
+}  // namespace berth::machine

@@ -1,0 +1,50 @@
+// Allocation of the per-machine resources that must be unique on the host:
+// forwarded TCP ports (SSH, engine), the lab tunnel's UDP port, the lab
+// address, and the two MACs. Done once at create, under the store lock, and
+// kept for the machine's life.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "machine/config.h"
+
+namespace berth::machine {
+
+// Seam over "is this port free on the host" so allocation is testable.
+class PortProbe {
+ public:
+  virtual ~PortProbe() = default;
+  virtual bool TcpFree(const std::string& host, int port) = 0;
+  virtual bool UdpFree(const std::string& host, int port) = 0;
+};
+
+// Tries to bind the port on `host`.
+class BindPortProbe : public PortProbe {
+ public:
+  bool TcpFree(const std::string& host, int port) override;
+  bool UdpFree(const std::string& host, int port) override;
+};
+
+struct Allocation {
+  int ssh_port = 0;
+  int engine_port = 0;
+  int lab_local_port = 0;
+  std::string lab_address;
+  std::string lab_mac;
+  std::string mgmt_mac;
+};
+
+struct AllocatorOptions {
+  std::string host = "127.0.0.1";
+  int port_min = 41000;
+  int port_max = 48999;
+  std::string lab_subnet = "10.77.0.0/24";  // a /24; hosts .11 to .254 are handed out
+};
+
+// Picks resources unused by `existing` machines and free on the host.
+Result<Allocation> Allocate(const std::vector<MachineConfig>& existing, PortProbe& probe,
+                            const AllocatorOptions& options = {});
+
+}  // namespace berth::machine

@@ -1,0 +1,141 @@
+#include "machine/config.h"
+
+#include <cctype>
+
+namespace berth::machine {
+
+Json ToJson(const MachineConfig& c) {
+  return Json{
+      {"version", c.version},
+      {"name", c.name},
+      {"driver", c.driver},
+      {"libvirt_uri", c.libvirt_uri},
+      {"domain", c.domain},
+      {"uuid", c.uuid},
+      {"cpus", c.cpus},
+      {"memory_mb", c.memory_mb},
+      {"disk_mb", c.disk_mb},
+      {"host", c.host},
+      {"ssh_port", c.ssh_port},
+      {"engine_port", c.engine_port},
+      {"mgmt_mac", c.mgmt_mac},
+      {"lab",
+       {{"network", c.lab.network},
+        {"address", c.lab.address},
+        {"prefix", c.lab.prefix},
+        {"mac", c.lab.mac},
+        {"host", c.lab.host},
+        {"local_port", c.lab.local_port},
+        {"fabric_port", c.lab.fabric_port}}},
+      {"kernel", c.kernel},
+      {"initrd", c.initrd},
+      {"cmdline", c.cmdline},
+      {"created_at", c.created_at},
+      {"phase", c.phase},
+  };
+}
+
+namespace {
+
+template <typename T>
+Status Get(const Json& j, const char* key, T* out, const std::string& path) {
+  if (!j.contains(key)) return InvalidArgument(path + ": missing field '" + key + "'");
+  try {
+    *out = j.at(key).get<T>();
+  } catch (const Json::exception& e) {
+    return InvalidArgument(path + ": field '" + key + "' has the wrong type");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<MachineConfig> FromJson(const Json& j, const std::string& path) {
+  if (!j.is_object()) return InvalidArgument(path + ": not a JSON object");
+  BERTH_ASSIGN_OR_RETURN(int version, CheckStateVersion(j, kConfigVersion, path));
+  MachineConfig c;
+  c.version = version;
+  BERTH_RETURN_IF_ERROR(Get(j, "name", &c.name, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "driver", &c.driver, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "libvirt_uri", &c.libvirt_uri, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "domain", &c.domain, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "uuid", &c.uuid, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "cpus", &c.cpus, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "memory_mb", &c.memory_mb, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "disk_mb", &c.disk_mb, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "host", &c.host, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "ssh_port", &c.ssh_port, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "engine_port", &c.engine_port, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "mgmt_mac", &c.mgmt_mac, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "kernel", &c.kernel, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "initrd", &c.initrd, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "cmdline", &c.cmdline, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "created_at", &c.created_at, path));
+  BERTH_RETURN_IF_ERROR(Get(j, "phase", &c.phase, path));
+  if (!j.contains("lab") || !j["lab"].is_object())
+    return InvalidArgument(path + ": missing object 'lab'");
+  const Json& lab = j["lab"];
+  std::string lp = path + " lab";
+  BERTH_RETURN_IF_ERROR(Get(lab, "network", &c.lab.network, lp));
+  BERTH_RETURN_IF_ERROR(Get(lab, "address", &c.lab.address, lp));
+  BERTH_RETURN_IF_ERROR(Get(lab, "prefix", &c.lab.prefix, lp));
+  BERTH_RETURN_IF_ERROR(Get(lab, "mac", &c.lab.mac, lp));
+  BERTH_RETURN_IF_ERROR(Get(lab, "host", &c.lab.host, lp));
+  BERTH_RETURN_IF_ERROR(Get(lab, "local_port", &c.lab.local_port, lp));
+  BERTH_RETURN_IF_ERROR(Get(lab, "fabric_port", &c.lab.fabric_port, lp));
+  if (ValidateName(c.name).ok() == false)
+    return InvalidArgument(path + ": invalid machine name '" + c.name + "'");
+  return c;
+}
+
+Status ValidateName(const std::string& name) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("invalid machine name '" + name + "': " + why +
+                           " (use 1-63 lowercase letters, digits and '-', e.g. node1)");
+  };
+  if (name.empty()) return bad("it is empty");
+  if (name.size() > 63) return bad("it is longer than 63 characters");
+  for (char ch : name) {
+    if (!(std::islower(static_cast<unsigned char>(ch)) ||
+          std::isdigit(static_cast<unsigned char>(ch)) || ch == '-'))
+      return bad(std::string("'") + ch + "' is not allowed");
+  }
+  if (name.front() == '-' || name.back() == '-') return bad("it starts or ends with '-'");
+  return Status::Ok();
+}
+
+Status ValidateResources(const Resources& r) {
+  if (r.cpus < 1 || r.cpus > kMaxCpus)
+    return InvalidArgument("--cpus " + std::to_string(r.cpus) + " is out of range: use 1 to " +
+                           std::to_string(kMaxCpus));
+  if (r.memory_mb < kMinMemoryMb || r.memory_mb > kMaxMemoryMb)
+    return InvalidArgument("--memory " + std::to_string(r.memory_mb) + "MiB is out of range: use " +
+                           std::to_string(kMinMemoryMb) + "MiB to " +
+                           std::to_string(kMaxMemoryMb / 1024) + "GiB");
+  if (r.disk_mb < kMinDiskMb || r.disk_mb > kMaxDiskMb)
+    return InvalidArgument("--disk " + std::to_string(r.disk_mb) + "MiB is out of range: use " +
+                           std::to_string(kMinDiskMb) + "MiB to 1TiB");
+  return Status::Ok();
+}
+
+Result<int> ParseSizeMb(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  auto bad = [&] {
+    return InvalidArgument(
+        "invalid size '" + text +
+        "': use a number of MiB, or a number with M/MiB or G/GiB (e.g. 512M, 2G)");
+  };
+  if (i == 0 || i > 9) return bad();
+  long long n = std::stoll(text.substr(0, i));
+  std::string unit = text.substr(i);
+  for (auto& ch : unit) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (unit.empty() || unit == "M" || unit == "MB" || unit == "MIB") return static_cast<int>(n);
+  if (unit == "G" || unit == "GB" || unit == "GIB") {
+    if (n > 1024 * 1024) return bad();
+    return static_cast<int>(n * 1024);
+  }
+  return bad();
+}
+
+}  // namespace berth::machine

@@ -1,0 +1,106 @@
+#include "machine/domain_xml.h"
+
+#include <sstream>
+
+namespace berth::machine {
+
+std::string XmlEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string BuildDomainXml(const MachineConfig& c, const DomainOptions& o) {
+  auto e = XmlEscape;
+  std::ostringstream x;
+  x << "<domain type='" << (o.kvm ? "kvm" : "qemu")
+    << "' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
+    << "  <name>" << e(c.domain) << "</name>\n";
+  if (!c.uuid.empty()) x << "  <uuid>" << e(c.uuid) << "</uuid>\n";
+  x << "  <title>berth machine " << e(c.name) << "</title>\n"
+    << "  <description>Managed by berth (state in " << e(o.home) << "/machines/" << e(c.name)
+    << "); change it with `berth machine`, not virsh.</description>\n"
+    << "  <metadata>\n"
+    << "    <berth:machine xmlns:berth='https://berth.dev/xmlns/machine/1' name='" << e(c.name)
+    << "' home='" << e(o.home) << "'/>\n"
+    << "  </metadata>\n"
+    << "  <memory unit='MiB'>" << c.memory_mb << "</memory>\n"
+    << "  <vcpu>" << c.cpus << "</vcpu>\n"
+    << "  <os>\n"
+    << "    <type arch='x86_64' machine='q35'>hvm</type>\n"
+    << "    <kernel>" << e(c.kernel) << "</kernel>\n"
+    << "    <initrd>" << e(c.initrd) << "</initrd>\n"
+    << "    <cmdline>" << e(c.cmdline) << "</cmdline>\n"
+    << "  </os>\n"
+    << "  <features><acpi/></features>\n";
+  if (o.kvm) x << "  <cpu mode='host-passthrough'/>\n";
+  x << "  <clock offset='utc'/>\n"
+    << "  <on_poweroff>destroy</on_poweroff>\n"
+    << "  <on_reboot>restart</on_reboot>\n"
+    << "  <on_crash>destroy</on_crash>\n"
+    << "  <devices>\n"
+    << "    <disk type='file' device='disk'>\n"
+    << "      <driver name='qemu' type='raw' cache='writeback'/>\n"
+    << "      <source file='" << e(o.data_disk) << "'/>\n"
+    << "      <target dev='vda' bus='virtio'/>\n"
+    << "    </disk>\n";
+  if (c.lab.fabric_port > 0) {
+    x << "    <interface type='udp'>\n"
+      << "      <mac address='" << e(c.lab.mac) << "'/>\n"
+      << "      <source address='" << e(c.lab.host) << "' port='" << c.lab.fabric_port << "'>\n"
+      << "        <local address='" << e(c.lab.host) << "' port='" << c.lab.local_port << "'/>\n"
+      << "      </source>\n"
+      << "      <model type='virtio'/>\n"
+      << "    </interface>\n";
+  }
+  x << "    <serial type='file'>\n"
+    << "      <source path='" << e(o.serial_log) << "' append='on'/>\n"
+    << "      <target port='0'/>\n"
+    << "    </serial>\n"
+    << "    <console type='file'>\n"
+    << "      <source path='" << e(o.serial_log) << "' append='on'/>\n"
+    << "      <target type='serial' port='0'/>\n"
+    << "    </console>\n"
+    << "    <memballoon model='none'/>\n"
+    << "  </devices>\n";
+  if (!o.dac_label.empty())
+    x << "  <seclabel type='static' model='dac' relabel='no'>\n"
+      << "    <label>" << e(o.dac_label) << "</label>\n"
+      << "  </seclabel>\n";
+  // libvirt 9.0 has no <portForward>: the management NIC goes through the
+  // QEMU passthrough namespace, at a fixed PCI address clear of libvirt's.
+  std::ostringstream netdev;
+  netdev << "user,id=mgmt,restrict=on,net=10.0.2.0/24,hostfwd=tcp:" << c.host << ":" << c.ssh_port
+         << "-:22,hostfwd=tcp:" << c.host << ":" << c.engine_port << "-:2376";
+  x << "  <qemu:commandline>\n"
+    << "    <qemu:arg value='-netdev'/>\n"
+    << "    <qemu:arg value='" << e(netdev.str()) << "'/>\n"
+    << "    <qemu:arg value='-device'/>\n"
+    << "    <qemu:arg value='virtio-net-pci,netdev=mgmt,mac=" << e(c.mgmt_mac)
+    << ",bus=pcie.0,addr=0x10'/>\n"
+    << "  </qemu:commandline>\n"
+    << "</domain>\n";
+  return x.str();
+}
+
+}  // namespace berth::machine
