@@ -137,25 +137,20 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
   if (Status s = MakeDataDisk(store_, c); !s.ok()) return unwind(s);
   if (Status s = network_.Attach(c); !s.ok()) return unwind(s);
   if (progress_) progress_(name, "defining and starting the domain");
+  size_t offset = FileSize(store_.PathOf(name, "serial.log"));
+  if (Status s = driver_.Create(c); !s.ok()) return unwind(s);
   // Once the domain boots, a failure keeps the machine for inspection: the
   // error names the serial log and `rm -f`.
-  BERTH_RETURN_IF_ERROR(Boot(c, true, o.timeout).WithContext(ctx));
+  BERTH_RETURN_IF_ERROR(readiness_.WaitReady(c, offset, o.timeout, progress_).WithContext(ctx));
   c.phase = "ready";
   BERTH_RETURN_IF_ERROR(store_.Save(c).WithContext(ctx));
   if (progress_) progress_(name, "ready");
   return Status::Ok();
 }
 
-Status Manager::Boot(MachineConfig& c, bool first, std::chrono::seconds timeout) {
+Status Manager::Boot(MachineConfig& c, std::chrono::seconds timeout) {
   size_t offset = FileSize(store_.PathOf(c.name, "serial.log"));
-  if (first) {
-    if (Status s = driver_.Create(c); !s.ok()) {
-      driver_.Remove(c).ok();
-      return s;
-    }
-  } else {
-    BERTH_RETURN_IF_ERROR(driver_.Start(c));
-  }
+  BERTH_RETURN_IF_ERROR(driver_.Start(c));
   return readiness_.WaitReady(c, offset, timeout, progress_);
 }
 
@@ -171,7 +166,7 @@ Status Manager::Start(const std::string& name, std::chrono::seconds timeout) {
     BERTH_RETURN_IF_ERROR(store_.Save(c));
   }
   BERTH_RETURN_IF_ERROR(network_.Attach(c).WithContext("start machine '" + name + "'"));
-  return Boot(c, false, timeout).WithContext("start machine '" + name + "'");
+  return Boot(c, timeout).WithContext("start machine '" + name + "'");
 }
 
 Status Manager::Stop(const std::string& name, std::chrono::seconds grace) {

@@ -69,7 +69,8 @@ class Manager {
 
  private:
   Status CreateOne(const std::string& name, const CreateOptions& options, const GuestImage& img);
-  Status Boot(MachineConfig& config, bool first, std::chrono::seconds timeout);
+  // Starts an existing machine and waits until it is ready.
+  Status Boot(MachineConfig& config, std::chrono::seconds timeout);
 
   const Store& store_;
   Driver& driver_;
