@@ -129,6 +129,29 @@ def test_acpi_powerdown_leaves_clean_disk(guest):
     assert dump.stdout == "persisted\n"
 
 
+def test_second_boot_keeps_identity_and_services(guest, manifest_path, tmp_path):
+    """Boots the same data disk again (after the clean power-off above): the
+    pinned host key, hostname and the service added at runtime survive, and
+    `reboot` inside the guest shuts down cleanly (boot-bare passes -no-reboot,
+    so QEMU exits)."""
+    assert guest.proc.poll() is not None, "needs the power-off test first"
+    vm = BareGuest(tmp_path, manifest_path, guest.identity)
+    try:
+        vm.wait_serial(READY_LINE)
+        out = vm.ssh("hostname; cat /var/lib/berth/marker; "
+                     "for i in $(seq 100); do sv status /var/lib/berth/services/probe "
+                     "| grep ^run: && exit 0; usleep 100000; done; exit 1").stdout
+        assert out.startswith("img-node1\npersisted\nrun: /var/lib/berth/services/probe")
+        vm.ssh("reboot", check=False)
+        vm.proc.wait(timeout=30)
+        assert "berth-guest: shutting down" in vm.serial_text()
+    finally:
+        vm.stop()
+    fsck = subprocess.run(["e2fsck", "-n", "-f", str(guest.identity.disk)],
+                          capture_output=True, text=True)
+    assert fsck.returncode == 0, fsck.stdout + fsck.stderr
+
+
 def test_boot_without_data_disk(manifest_path, tmp_path):
     vm = BareGuest(tmp_path, manifest_path, identity=None)
     try:
