@@ -1,0 +1,12 @@
+#include "scenarios/real_lab.h"
+
+namespace berth::scenarios {
+
+Result<std::unique_ptr<Lab>> MakeRealLab(const RealLabConfig& config) {
+  return FailedPrecondition(
+      "the real lab backend is not available yet: this berth has no machine/fabric/engine "
+      "adaptor for scenarios (scenarios/real_lab.cc). Nothing was created. Use "
+      "'berth scenario run --dry-run FILE' to rehearse the scenario against the simulated lab");
+}
+
+}  // namespace berth::scenarios
