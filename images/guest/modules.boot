@@ -5,6 +5,7 @@ virtio_pci
 virtio_blk
 virtio_net
 virtio_console
+virtio_rng
 button
 evdev
 overlay
