@@ -7,7 +7,7 @@ import json
 import subprocess
 import time
 
-from conftest import READY_LINE, BareGuest, build_image
+from guest_vm import READY_LINE, BareGuest, build_image
 
 
 def test_build_is_cached_and_manifest_complete(manifest_path):
