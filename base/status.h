@@ -18,15 +18,15 @@ namespace berth {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is wrong; fix the input
-  kNotFound,          // the named object does not exist
-  kAlreadyExists,     // the named object exists already
-  kFailedPrecondition,// the system is not in a state to do this (e.g. daemon down)
-  kUnavailable,       // a dependency did not answer (retry may help)
-  kDeadlineExceeded,  // a wait ran out of time
-  kCancelled,         // interrupted by the user
+  kInvalidArgument,     // the caller's input is wrong; fix the input
+  kNotFound,            // the named object does not exist
+  kAlreadyExists,       // the named object exists already
+  kFailedPrecondition,  // the system is not in a state to do this (e.g. daemon down)
+  kUnavailable,         // a dependency did not answer (retry may help)
+  kDeadlineExceeded,    // a wait ran out of time
+  kCancelled,           // interrupted by the user
   kPermissionDenied,
-  kIo,                // an OS call failed
+  kIo,  // an OS call failed
   kInternal,
 };
 
@@ -75,9 +75,19 @@ class [[nodiscard]] Result {
 
   bool ok() const { return std::holds_alternative<T>(v_); }
   Status status() const { return ok() ? Status::Ok() : std::get<Status>(v_); }
-  T& value() & { assert(ok()); return std::get<T>(v_); }
-  const T& value() const& { assert(ok()); return std::get<T>(v_); }
-  T&& value() && { assert(ok()); return std::get<T>(std::move(v_)); }
+  T& value() & {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  const T& value() const& {
+    assert(ok());
+    return std::get<T>(v_);
+  }
+  T&& value() && {
+    assert(ok());
+    return std::get<T>(std::move(v_));
+  }
+  T value_or(T fallback) const { return ok() ? std::get<T>(v_) : std::move(fallback); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -90,17 +100,16 @@ class [[nodiscard]] Result {
 }  // namespace berth
 
 // Propagates a non-ok Status from an expression returning Status.
-#define BERTH_RETURN_IF_ERROR(expr)          \
-  do {                                       \
-    ::berth::Status _st = (expr);            \
-    if (!_st.ok()) return _st;               \
+#define BERTH_RETURN_IF_ERROR(expr) \
+  do {                              \
+    ::berth::Status _st = (expr);   \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 #define BERTH_CONCAT_INNER(a, b) a##b
 #define BERTH_CONCAT(a, b) BERTH_CONCAT_INNER(a, b)
 // Declares `lhs` from a Result<T> expression, or returns its Status.
-#define BERTH_ASSIGN_OR_RETURN(lhs, expr)                                   \
-  auto BERTH_CONCAT(_res_, __LINE__) = (expr);                              \
-  if (!BERTH_CONCAT(_res_, __LINE__).ok())                                  \
-    return BERTH_CONCAT(_res_, __LINE__).status();                          \
+#define BERTH_ASSIGN_OR_RETURN(lhs, expr)                                                 \
+  auto BERTH_CONCAT(_res_, __LINE__) = (expr);                                            \
+  if (!BERTH_CONCAT(_res_, __LINE__).ok()) return BERTH_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(BERTH_CONCAT(_res_, __LINE__)).value()

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "cli/table.h"
+#include "machine/fabric_lab_network.h"
 #include "machine/libvirt_driver.h"
 #include "machine/libvirt_hypervisor.h"
 #include "machine/manager.h"
@@ -26,13 +27,14 @@ struct Stack {
       : store(ctx.home),
         hypervisor(ctx.libvirt_uri),
         driver(hypervisor, store),
+        lab(ctx.home),
         readiness(store, driver),
         manager(store, driver, lab, readiness,
                 [home = ctx.home] { return machine::EnsureGuestImage(home); }) {}
   machine::Store store;
   machine::LibvirtHypervisor hypervisor;
   machine::LibvirtDriver driver;
-  machine::NoLabNetwork lab;
+  machine::FabricLabNetwork lab;
   machine::GuestReadiness readiness;
   Manager manager;
 };

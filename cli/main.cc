@@ -12,9 +12,7 @@ int Fail(const Status& status) {
   return 1;
 }
 
-CLI::Validator FormatValidator() {
-  return CLI::IsMember({"table", "json"});
-}
+CLI::Validator FormatValidator() { return CLI::IsMember({"table", "json"}); }
 
 }  // namespace berth::cli
 
@@ -26,8 +24,9 @@ int main(int argc, char** argv) {
   ctx.home = home && *home ? home : std::string(user_home ? user_home : "/root") + "/.berth";
   if (const char* uri = std::getenv("BERTH_LIBVIRT_URI")) ctx.libvirt_uri = uri;
 
-  CLI::App app{"berth: a local multi-host lab of small Linux machines, a simulated network "
-               "and a chaos harness"};
+  CLI::App app{
+      "berth: a local multi-host lab of small Linux machines, a simulated network "
+      "and a chaos harness"};
   app.set_version_flag("--version", std::string("berth ") + BERTH_VERSION);
   app.add_option("--home", ctx.home, "state folder (default $BERTH_HOME or ~/.berth)");
   app.add_option("--libvirt-uri", ctx.libvirt_uri,

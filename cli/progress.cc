@@ -40,6 +40,10 @@ void Progress::Update(const std::string& machine, const std::string& what) {
 }
 
 void Progress::Finish(const std::string& machine, bool ok, const std::string& what) {
+  {
+    std::lock_guard lock(mu_);
+    if (!lines_.count(machine)) return;  // nothing was shown for it: stay quiet
+  }
   Update(machine, (ok ? "\u2714 " : "\u2718 ") + what);
   std::lock_guard lock(mu_);
   lines_[machine].done = true;

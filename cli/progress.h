@@ -21,6 +21,7 @@ class Progress {
 
   // Thread-safe.
   void Update(const std::string& machine, const std::string& what);
+  // Marks the machine's line done; silent for a machine that had no Update.
   void Finish(const std::string& machine, bool ok, const std::string& what);
 
  private:

@@ -18,6 +18,8 @@ class LabNetwork {
   virtual Result<int> Ensure(const std::string& network) = 0;
   virtual Status Attach(const MachineConfig& config) = 0;
   virtual Status Detach(const MachineConfig& config) = 0;
+  // No machine uses `network` any more: stop its fabric process.
+  virtual Status Release(const std::string& network) = 0;
 };
 
 // No fabric: lab NICs are left out.
@@ -26,6 +28,7 @@ class NoLabNetwork : public LabNetwork {
   Result<int> Ensure(const std::string&) override { return 0; }
   Status Attach(const MachineConfig&) override { return Status::Ok(); }
   Status Detach(const MachineConfig&) override { return Status::Ok(); }
+  Status Release(const std::string&) override { return Status::Ok(); }
 };
 
 }  // namespace berth::machine

@@ -224,7 +224,15 @@ Status Manager::Remove(const std::string& name, bool force) {
     Status d = network_.Detach(c);
     if (!d.ok() && !force) return d.WithContext("remove machine '" + name + "'");
   }
-  return store_.Remove(name).WithContext("remove machine '" + name + "'");
+  BERTH_RETURN_IF_ERROR(store_.Remove(name).WithContext("remove machine '" + name + "'"));
+  if (loaded.ok()) {
+    // The last machine of a network takes its fabric process with it.
+    bool in_use = false;
+    for (const auto& n : store_.List().value_or({}))
+      if (auto m = store_.Load(n); m.ok() && m->lab.network == c.lab.network) in_use = true;
+    if (!in_use) return network_.Release(c.lab.network);
+  }
+  return Status::Ok();
 }
 
 Result<MachineInfo> Manager::Inspect(const std::string& name) {

@@ -20,7 +20,11 @@ class CountingNetwork : public LabNetwork {
     attached.erase(c.name);
     return Status::Ok();
   }
-  std::set<std::string> attached;
+  Status Release(const std::string& n) override {
+    released.insert(n);
+    return Status::Ok();
+  }
+  std::set<std::string> attached, released;
 };
 
 class ManagerTest : public ::testing::Test {
@@ -129,12 +133,21 @@ TEST_F(ManagerTest, InterruptedCreateIsListedAndRemovable) {
   EXPECT_TRUE(driver_.removed_.count("half"));
 }
 
+TEST_F(ManagerTest, NetworkIsReleasedOnlyByItsLastMachine) {
+  ASSERT_TRUE(manager_.CreateMany({"a", "b"}, {})[0].ok());
+  ASSERT_TRUE(manager_.Remove("a", false).ok());
+  EXPECT_FALSE(net_.released.count("default"));
+  ASSERT_TRUE(manager_.Remove("b", false).ok());
+  EXPECT_TRUE(net_.released.count("default"));
+}
+
 TEST_F(ManagerTest, RemoveLeavesNothing) {
   ASSERT_TRUE(manager_.CreateMany({"a"}, {})[0].ok());
   ASSERT_TRUE(manager_.Remove("a", false).ok());
   EXPECT_FALSE(store_.Exists("a"));
   EXPECT_EQ(manager_.Inspect("a").status().code(), Code::kNotFound);
   EXPECT_FALSE(net_.attached.count("a"));
+  EXPECT_TRUE(net_.released.count("default"));  // the last machine of the network left
   EXPECT_EQ(manager_.Remove("a", false).code(), Code::kNotFound);
 }
 
