@@ -21,7 +21,7 @@ def guest(manifest_path, tmp_path_factory):
     vm = BareGuest(workdir, manifest_path, identity)
     try:
         vm.ready_after = vm.wait_serial(READY_LINE)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while True:
             out = vm.ssh("true", check=False, timeout=20)
             if out.returncode == 0:

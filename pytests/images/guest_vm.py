@@ -97,7 +97,7 @@ class BareGuest:
         except FileNotFoundError:
             return ""
 
-    def wait_serial(self, text, timeout=90):
+    def wait_serial(self, text, timeout=180):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if text in self.serial_text():
@@ -114,7 +114,7 @@ class BareGuest:
         return ["-F", "/dev/null", "-o", "BatchMode=yes",
                 "-o", "StrictHostKeyChecking=yes",
                 "-o", f"UserKnownHostsFile={self.known_hosts}",
-                "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
+                "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=30",
                 "-o", "LogLevel=ERROR", "-i", str(self.identity.key)]
 
     def ssh_cmd(self, *remote):

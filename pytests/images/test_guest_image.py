@@ -116,10 +116,10 @@ def test_acpi_powerdown_leaves_clean_disk(guest):
     guest.ssh("echo persisted >/var/lib/berth/marker")
     start = time.monotonic()
     guest.monitor_command("system_powerdown")
-    guest.proc.wait(timeout=30)
+    guest.proc.wait(timeout=60)
     took = time.monotonic() - start
     print(f"\nACPI power-off took {took:.2f} s")
-    assert took < 15
+    assert took < 20  # ~3 s on an idle host; TCG slows with the host's load
     assert "berth-guest: shutting down" in guest.serial_text()
     fsck = subprocess.run(["e2fsck", "-n", "-f", str(guest.identity.disk)],
                           capture_output=True, text=True)
@@ -143,7 +143,7 @@ def test_second_boot_keeps_identity_and_services(guest, manifest_path, tmp_path)
                      "| grep ^run: && exit 0; usleep 100000; done; exit 1").stdout
         assert out.startswith("img-node1\npersisted\nrun: /var/lib/berth/services/probe")
         vm.ssh("reboot", check=False)
-        vm.proc.wait(timeout=30)
+        vm.proc.wait(timeout=60)
         assert "berth-guest: shutting down" in vm.serial_text()
     finally:
         vm.stop()
