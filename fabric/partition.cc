@@ -50,14 +50,14 @@ Json GrudgeToJson(const Grudge& g) {
   return j;
 }
 
-Result<Grudge> GrudgeFromJson(const Json& j, const std::vector<std::string>& machines) {
+Result<Grudge> GrudgeFromJson(const Json& j, const std::vector<std::string>* machines) {
   if (!j.is_object()) return InvalidArgument("partition: 'grudge' must map a node to a list");
   Grudge g;
   for (const auto& [node, list] : j.items()) {
-    if (!machines.empty()) BERTH_RETURN_IF_ERROR(CheckKnown(node, machines));
+    if (machines) BERTH_RETURN_IF_ERROR(CheckKnown(node, *machines));
     BERTH_ASSIGN_OR_RETURN(auto drops, StringList(list, "grudge." + node));
     for (const auto& d : drops) {
-      if (!machines.empty()) BERTH_RETURN_IF_ERROR(CheckKnown(d, machines));
+      if (machines) BERTH_RETURN_IF_ERROR(CheckKnown(d, *machines));
       if (d == node) return InvalidArgument("partition: '" + node + "' cannot drop itself");
       g[node].insert(d);
     }
@@ -134,7 +134,7 @@ Result<Grudge> BuildPartition(const Json& request, const std::vector<std::string
     g = GroupsGrudge(groups);
   } else if (shape == "grudge") {
     if (!request.contains("grudge")) return InvalidArgument("partition 'grudge': missing map");
-    BERTH_ASSIGN_OR_RETURN(g, GrudgeFromJson(request["grudge"], machines));
+    BERTH_ASSIGN_OR_RETURN(g, GrudgeFromJson(request["grudge"], &machines));
   } else {
     return InvalidArgument("partition: unknown shape '" + shape +
                            "' (isolate, halves, majority, majorities-ring, bridge, groups, "

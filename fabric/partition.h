@@ -34,7 +34,8 @@ Result<Grudge> BuildPartition(const Json& request, const std::vector<std::string
 Grudge GroupsGrudge(const std::vector<std::vector<std::string>>& groups);
 
 Json GrudgeToJson(const Grudge& g);
-// Parses {"a":["b","c"]}; names are checked against `machines` when non-empty.
-Result<Grudge> GrudgeFromJson(const Json& j, const std::vector<std::string>& machines);
+// Parses {"a":["b","c"]}; names are checked against `*machines` unless it is
+// null (loading a state file).
+Result<Grudge> GrudgeFromJson(const Json& j, const std::vector<std::string>* machines);
 
 }  // namespace berth::fabric

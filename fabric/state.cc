@@ -91,7 +91,7 @@ Result<FabricState> FabricState::FromJson(const Json& j, const std::string& path
     }
   }
   if (j.contains("grudge")) {
-    auto g = GrudgeFromJson(j["grudge"], {});
+    auto g = GrudgeFromJson(j["grudge"], nullptr);
     if (!g.ok()) return g.status().WithContext(path);
     s.grudge = *g;
   }

@@ -88,6 +88,7 @@ TEST(PartitionTest, ImpossiblePartitionsAreRejected) {
   EXPECT_FALSE(BuildPartition(Json{{"shape", "grudge"}, {"grudge", {{"a", {"a"}}}}}, two).ok());
   EXPECT_FALSE(BuildPartition(Json{{"shape", "grudge"}, {"grudge", {{"a", {"q"}}}}}, two).ok());
   EXPECT_FALSE(BuildPartition(Json{{"shape", "halves"}, {"nodes", {"a", "x"}}}, two).ok());
+  EXPECT_FALSE(BuildPartition(Json{{"shape", "grudge"}, {"grudge", {{"a", {"b"}}}}}, {}).ok());
 }
 
 }  // namespace
