@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -49,6 +51,15 @@ UniqueFd UdpSocket(int* port) {
   return fd;
 }
 
+// CPU time consumed so far by `t`.
+int64_t ThreadCpuNs(std::thread& t) {
+  clockid_t clock;
+  if (pthread_getcpuclockid(t.native_handle(), &clock) != 0) return 0;
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec;
+}
+
 // The baseline: receives on one socket and sends everything to one address,
 // batched like the fabric.
 class Relay {
@@ -62,6 +73,7 @@ class Relay {
     thread_.join();
   }
   int port() const { return port_; }
+  int64_t CpuNs() { return ThreadCpuNs(thread_); }
 
  private:
   void Loop() {
@@ -149,18 +161,34 @@ double Throughput(int tx, int rx, const sockaddr_in& to, size_t size, int frames
   return received / ((MonotonicNs() - start) / 1e9);
 }
 
+// Discards whatever is queued on `fd`.
+void Drain(int fd) {
+  char buf[2048];
+  pollfd p{fd, POLLIN, 0};
+  while (poll(&p, 1, 100) > 0) recv(fd, buf, sizeof buf, 0);
+}
+
 // One frame in flight at a time; returns sorted one-way latencies in ns.
 std::vector<int64_t> Latency(int tx, int rx, const sockaddr_in& to, int samples) {
+  Drain(rx);
   std::string f = Frame(64);
   std::vector<int64_t> lat;
   char buf[2048];
-  for (int i = 0; i < samples; ++i) {
+  for (uint64_t i = 1; i <= static_cast<uint64_t>(samples); ++i) {
+    std::memcpy(&f[14], &i, sizeof i);
     int64_t t0 = MonotonicNs();
     sendto(tx, f.data(), f.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
-    pollfd p{rx, POLLIN, 0};
-    if (poll(&p, 1, 1000) <= 0) continue;
-    recv(rx, buf, sizeof buf, 0);
-    lat.push_back(MonotonicNs() - t0);
+    while (true) {
+      pollfd p{rx, POLLIN, 0};
+      if (poll(&p, 1, 1000) <= 0) break;  // lost: no sample
+      ssize_t n = recv(rx, buf, sizeof buf, 0);
+      uint64_t seq = 0;
+      if (n >= 22) std::memcpy(&seq, buf + 14, sizeof seq);
+      if (seq == i) {
+        lat.push_back(MonotonicNs() - t0);
+        break;
+      }
+    }
   }
   std::sort(lat.begin(), lat.end());
   return lat;
@@ -207,15 +235,21 @@ int Main(int argc, char** argv) {
   }
   sockaddr_in fabric_addr = Loopback((*server)->port());
   sockaddr_in direct_addr = Loopback(b_port);
-  double fps[2][2];
+  double fps[2][2], cpu_fps[2][2];
   std::vector<int64_t> lat[3];
   {
     Relay relay(b_port);
     sockaddr_in relay_addr = Loopback(relay.port());
     for (int s = 0; s < 2; ++s) {
       size_t size = s == 0 ? 64 : 1500;
+      int64_t c0 = relay.CpuNs();
       fps[0][s] = Throughput(a.get(), b.get(), relay_addr, size, frames);
+      cpu_fps[0][s] = frames / ((relay.CpuNs() - c0) / 1e9);
+      Drain(b.get());
+      c0 = ThreadCpuNs(loop);
       fps[1][s] = Throughput(a.get(), b.get(), fabric_addr, size, frames);
+      cpu_fps[1][s] = frames / ((ThreadCpuNs(loop) - c0) / 1e9);
+      Drain(b.get());
     }
     lat[0] = Latency(a.get(), b.get(), direct_addr, samples);
     lat[1] = Latency(a.get(), b.get(), relay_addr, samples);
@@ -225,6 +259,9 @@ int Main(int argc, char** argv) {
   std::printf("  %-12s %12s %12s\n", "", "64 B", "1500 B");
   std::printf("  %-12s %12.0f %12.0f\n", "udp relay", fps[0][0], fps[0][1]);
   std::printf("  %-12s %12.0f %12.0f\n", "fabric", fps[1][0], fps[1][1]);
+  std::printf("frames per CPU-second of the forwarding thread (capacity of one core)\n");
+  std::printf("  %-12s %12.0f %12.0f\n", "udp relay", cpu_fps[0][0], cpu_fps[0][1]);
+  std::printf("  %-12s %12.0f %12.0f\n", "fabric", cpu_fps[1][0], cpu_fps[1][1]);
   std::printf("one-way latency, 64 B, one frame in flight (us, %d samples)\n", samples);
   std::printf("  %-12s %8s %8s\n", "", "p50", "p99");
   const char* names[] = {"direct", "udp relay", "fabric"};
