@@ -34,7 +34,7 @@ TEST(DomainXmlTest, FollowsTheNetworkRule) {
   EXPECT_TRUE(Has(x, "restrict=on"));
   EXPECT_TRUE(Has(x, "hostfwd=tcp:127.0.0.1:41000-:22"));
   EXPECT_TRUE(Has(x, "hostfwd=tcp:127.0.0.1:41001-:2376"));
-  EXPECT_TRUE(Has(x, "mac=52:54:00:b3:00:0b,bus=pcie.0,addr=0x10"));
+  EXPECT_TRUE(Has(x, "mac=52:54:00:b3:00:0b,bus=pcie.0,addr=0x10,romfile="));
   EXPECT_TRUE(Has(x, "<interface type='udp'>"));
   EXPECT_TRUE(Has(x, "<source address='127.0.0.1' port='40000'>"));
   EXPECT_TRUE(Has(x, "<local address='127.0.0.1' port='41002'/>"));
