@@ -1,0 +1,275 @@
+#include "runtime/container_manager.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <random>
+
+#include "base/file_util.h"
+#include "base/subprocess.h"
+#include "runtime/api_router.h"
+#include "runtime/container_live.h"
+#include "runtime/host_ops.h"
+#include "runtime/volume_store.h"
+
+namespace berth::runtime {
+namespace {
+
+const char* kAdjectives[] = {"brave", "calm",   "eager", "fond",  "happy", "jolly",
+                             "keen",  "lucid",  "merry", "nifty", "proud", "quiet",
+                             "sharp", "tender", "vivid", "witty"};
+const char* kNouns[] = {"albatross", "beacon",   "cutter",  "dinghy",     "ferry",   "galleon",
+                        "harbor",    "jetty",    "keel",    "lighthouse", "mooring", "pier",
+                        "quay",      "schooner", "tugboat", "wharf"};
+
+bool ValidName(const std::string& n) {
+  return !n.empty() && isalnum(static_cast<unsigned char>(n[0])) &&
+         n.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
+             std::string::npos;
+}
+
+}  // namespace
+
+ContainerManager::ContainerManager(ManagerOptions opts, ImageStore& images, EventBus& events,
+                                   VolumeStore& volumes, NetworkManager* networks)
+    : opts_(std::move(opts)),
+      images_(images),
+      events_(events),
+      volumes_(volumes),
+      networks_(networks) {}
+
+ContainerManager::~ContainerManager() = default;
+
+Status ContainerManager::SaveLocked(const Live& c) {
+  return WriteJsonFileAtomic(Dir(c.rec.id) + "/container.json", ToJson(c.rec), 0600);
+}
+
+Status ContainerManager::Load() {
+  BERTH_RETURN_IF_ERROR(MakeDirs(opts_.root + "/containers", 0700));
+  BERTH_RETURN_IF_ERROR(MakeDirs(opts_.exec_root, 0700));
+  DIR* d = opendir((opts_.root + "/containers").c_str());
+  if (!d) return ErrnoStatus("open " + opts_.root + "/containers", errno);
+  std::vector<std::string> ids;
+  while (dirent* e = readdir(d))
+    if (std::string(e->d_name).size() == 64) ids.push_back(e->d_name);
+  closedir(d);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& id : ids) {
+    std::string path = Dir(id) + "/container.json";
+    auto j = ReadJsonFile(path);
+    if (!j.ok()) continue;
+    auto rec = ContainerFromJson(*j, path);
+    if (!rec.ok()) return rec.status();
+    auto live = std::make_shared<Live>();
+    live->rec = std::move(*rec);
+    if (live->rec.state.state == RunState::kRunning ||
+        live->rec.state.state == RunState::kRemoving) {
+      Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
+      (void)Unmount(Dir(id) + "/rootfs");
+      live->rec.state.state = RunState::kExited;
+      live->rec.state.exit_code = 255;
+      live->rec.state.pid = 0;
+      live->rec.state.finished_at = NowRfc3339();
+      (void)SaveLocked(*live);
+    }
+    containers_[id] = live;
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<ContainerManager::Live>> ContainerManager::Find(const std::string& ref_in) {
+  std::string ref = !ref_in.empty() && ref_in[0] == '/' ? ref_in.substr(1) : ref_in;
+  auto it = containers_.find(ref);
+  if (it != containers_.end() && !it->second->removed) return it->second;
+  for (auto& [id, c] : containers_)
+    if (c->rec.spec.name == ref && !c->removed) return c;
+  std::shared_ptr<Live> match;
+  if (!ref.empty()) {
+    for (auto& [id, c] : containers_) {
+      if (id.rfind(ref, 0) == 0 && !c->removed) {
+        if (match) return InvalidArgument("multiple containers match '" + ref + "'");
+        match = c;
+      }
+    }
+  }
+  if (match) return match;
+  return NotFound("No such container: " + ref_in);
+}
+
+Result<std::string> ContainerManager::ResolveId(const std::string& ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  return c->rec.id;
+}
+
+Result<std::string> ContainerManager::Create(ContainerSpec spec) {
+  BERTH_ASSIGN_OR_RETURN(ImageRecord image, images_.Resolve(spec.image_ref));
+  spec.image_id = image.id;
+  for (auto& m : spec.mounts) {
+    if (!m.volume.empty() || m.source.empty()) {
+      BERTH_ASSIGN_OR_RETURN(Json v, volumes_.Create(m.volume, "local", {}));
+      m.volume = v["Name"].get<std::string>();
+      m.source = volumes_.DataPath(m.volume);
+      events_.Publish("volume", "create", m.volume, {{"driver", "local"}});
+    } else if (!PathExists(m.source)) {
+      BERTH_RETURN_IF_ERROR(MakeDirs(m.source, 0755));  // as dockerd does for -v /host:/ctr
+    }
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  for (const auto& from : spec.volumes_from) {
+    std::string ref = from.substr(0, from.find(':'));
+    bool ro = from.size() > ref.size() && from.substr(ref.size() + 1) == "ro";
+    BERTH_ASSIGN_OR_RETURN(auto src, Find(ref));
+    for (auto m : src->rec.spec.mounts) {
+      if (ro) m.read_only = true;
+      spec.mounts.push_back(m);
+    }
+  }
+  if (spec.name.empty()) {
+    std::mt19937 rng(std::random_device{}());
+    for (int tries = 0; tries < 100 && spec.name.empty(); ++tries) {
+      std::string n = std::string(kAdjectives[rng() % 16]) + "_" + kNouns[rng() % 16];
+      if (tries > 20) n += std::to_string(rng() % 1000);
+      if (!Find(n).ok()) spec.name = n;
+    }
+  } else if (!ValidName(spec.name)) {
+    return InvalidArgument("Invalid container name (" + spec.name +
+                           "), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+  } else {
+    for (auto& [id, c] : containers_)
+      if (c->rec.spec.name == spec.name && !c->removed)
+        return AlreadyExists("Conflict. The container name \"/" + spec.name +
+                             "\" is already in use by container \"" + id +
+                             "\". You have to remove (or rename) that container to be able to "
+                             "reuse that name.");
+  }
+  auto live = std::make_shared<Live>();
+  live->rec.id = NewId();
+  live->rec.created = NowRfc3339();
+  if (spec.hostname.empty()) spec.hostname = live->rec.id.substr(0, 12);
+  live->rec.spec = std::move(spec);
+  std::string dir = Dir(live->rec.id);
+  for (const char* sub : {"/upper", "/work", "/rootfs"})
+    BERTH_RETURN_IF_ERROR(MakeDirs(dir + sub, 0700));
+  BERTH_RETURN_IF_ERROR(SaveLocked(*live));
+  containers_[live->rec.id] = live;
+  events_.Publish("container", "create", live->rec.id,
+                  {{"name", live->rec.spec.name}, {"image", live->rec.spec.image_ref}});
+  return live->rec.id;
+}
+
+Result<ContainerRecord> ContainerManager::Get(const std::string& ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  return c->rec;
+}
+
+std::vector<ContainerRecord> ContainerManager::List() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ContainerRecord> out;
+  for (auto& [id, c] : containers_)
+    if (!c->removed) out.push_back(c->rec);
+  std::sort(out.begin(), out.end(), [](const ContainerRecord& a, const ContainerRecord& b) {
+    return a.created > b.created;
+  });
+  return out;
+}
+
+bool ContainerManager::ImageInUse(const std::string& image_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, c] : containers_)
+    if (!c->removed && c->rec.spec.image_id == image_id) return true;
+  return false;
+}
+
+std::string ContainerManager::LogPath(const std::string& id) const { return Dir(id) + "/log.json"; }
+
+Status ContainerManager::Rename(const std::string& ref, const std::string& new_name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  if (!ValidName(new_name)) return InvalidArgument("Invalid container name (" + new_name + ")");
+  if (Find(new_name).ok())
+    return AlreadyExists("Conflict. The container name \"/" + new_name + "\" is already in use");
+  c->rec.spec.name = new_name;
+  return SaveLocked(*c);
+}
+
+Result<int> ContainerManager::Wait(const std::string& ref, const std::string& condition) {
+  std::unique_lock<std::mutex> lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  uint64_t exits = c->exits;
+  if (condition == "removed") {
+    cv_.wait(lock, [&] { return c->removed; });
+  } else if (condition == "next-exit") {
+    cv_.wait(lock, [&] { return c->exits > exits || c->removed; });
+  } else if (condition.empty() || condition == "not-running") {
+    cv_.wait(lock, [&] {
+      return c->removed || (c->rec.state.state != RunState::kRunning && !c->starting);
+    });
+  } else {
+    return InvalidArgument("invalid condition: \"" + condition + "\"");
+  }
+  return c->rec.state.exit_code;
+}
+
+Status ContainerManager::Remove(const std::string& ref, bool force, bool volumes) {
+  std::unique_lock<std::mutex> lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  if (c->rec.state.state == RunState::kRunning || c->starting) {
+    if (!force)
+      return FailedPrecondition("cannot remove container \"/" + c->rec.spec.name +
+                                "\": container is running: stop the container before removing or "
+                                "force remove");
+    c->rec.spec.restart_policy = "no";
+    c->rec.spec.auto_remove = false;
+    uint64_t exits = c->exits;
+    if (c->rec.state.pid > 0) kill(c->rec.state.pid, SIGKILL);
+    cv_.wait_for(lock, std::chrono::seconds(30), [&] { return c->exits > exits || c->removed; });
+    if (c->removed) return Status::Ok();
+  }
+  lock.unlock();
+  return RemoveNow(c, volumes);
+}
+
+Status ContainerManager::RemoveNow(std::shared_ptr<Live> c, bool volumes) {
+  std::string id = c->rec.id;
+  (void)Unmount(Dir(id) + "/rootfs");
+  Status st = RemoveAll(Dir(id));
+  std::vector<std::string> anon;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (c->removed) return Status::Ok();
+    c->removed = true;
+    containers_.erase(id);
+    for (const auto& m : c->rec.spec.mounts)
+      if (!m.volume.empty() && m.volume.size() == 64) anon.push_back(m.volume);
+    cv_.notify_all();
+  }
+  if (volumes)
+    for (const auto& v : anon) (void)volumes_.Remove(v, true, false);
+  events_.Publish("container", "destroy", id,
+                  {{"name", c->rec.spec.name}, {"image", c->rec.spec.image_ref}});
+  return st;
+}
+
+void ContainerManager::Shutdown() {
+  std::vector<int> pids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+    for (auto& [id, c] : containers_)
+      if (c->rec.state.state == RunState::kRunning && c->rec.state.pid > 0)
+        pids.push_back(c->rec.state.pid);
+  }
+  for (int pid : pids) kill(pid, SIGKILL);
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait_for(lock, std::chrono::seconds(10), [&] {
+    for (auto& [id, c] : containers_)
+      if (c->rec.state.state == RunState::kRunning) return false;
+    return true;
+  });
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,168 @@
+#include "runtime/host_ops.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/file_util.h"
+
+namespace berth::runtime {
+
+Status MountOverlay(const std::vector<std::string>& lowers, const std::string& upper,
+                    const std::string& work, const std::string& target) {
+  std::string lower;
+  for (const auto& l : lowers) lower += (lower.empty() ? "" : ":") + l;
+  std::string opts = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  if (mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) != 0)
+    return ErrnoStatus("mount overlay at " + target, errno);
+  return Status::Ok();
+}
+
+Status Unmount(const std::string& target) {
+  if (umount2(target.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+    return ErrnoStatus("unmount " + target, errno);
+  return Status::Ok();
+}
+
+Status PrivatizeMounts() {
+  if (unshare(CLONE_NEWNS) != 0) return ErrnoStatus("unshare mount namespace", errno);
+  if (mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return ErrnoStatus("make / private", errno);
+  struct stat st;
+  bool v1 = stat("/sys/fs/cgroup/memory", &st) == 0 || stat("/sys/fs/cgroup/cpu", &st) == 0;
+  if (v1 && PathExists("/sys/fs/cgroup/unified/cgroup.controllers"))
+    umount2("/sys/fs/cgroup/unified", MNT_DETACH);
+  return Status::Ok();
+}
+
+Result<int> SpawnWithFds(const std::vector<std::string>& argv, int in, int out, int err) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) return ErrnoStatus("fork", errno);
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_RDWR);
+    int fds[3] = {in < 0 ? devnull : in, out < 0 ? devnull : out, err < 0 ? devnull : err};
+    for (int i = 0; i < 3; ++i) {
+      // dup to high numbers first so dup2 into 0..2 never clobbers a source
+      fds[i] = fcntl(fds[i], F_DUPFD, 10);
+    }
+    for (int i = 0; i < 3; ++i) dup2(fds[i], i);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    signal(SIGPIPE, SIG_DFL);
+    int maxfd = static_cast<int>(sysconf(_SC_OPEN_MAX));
+    for (int fd = 3; fd < maxfd && fd < 65536; ++fd) close(fd);
+    execvp(cargv[0], cargv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+Result<int> WaitExit(int pid) {
+  int status = 0;
+  for (;;) {
+    if (waitpid(pid, &status, 0) >= 0) break;
+    if (errno != EINTR) return ErrnoStatus("wait for process " + std::to_string(pid), errno);
+  }
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+Result<UniqueFd> ListenConsoleSocket(const std::string& path) {
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!fd) return ErrnoStatus("socket", errno);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(addr.sun_path)) return InvalidArgument("socket path too long: " + path);
+  strcpy(addr.sun_path, path.c_str());
+  unlink(path.c_str());
+  if (bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0)
+    return ErrnoStatus("bind " + path, errno);
+  if (listen(fd.get(), 1) != 0) return ErrnoStatus("listen " + path, errno);
+  return fd;
+}
+
+Result<UniqueFd> ReceivePtyMaster(int listener, int timeout_ms) {
+  pollfd p{listener, POLLIN, 0};
+  int r = poll(&p, 1, timeout_ms);
+  if (r <= 0) return DeadlineExceeded("crun did not send the terminal");
+  UniqueFd conn(accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+  if (!conn) return ErrnoStatus("accept console socket", errno);
+  char data[256];
+  char control[CMSG_SPACE(sizeof(int))];
+  iovec iov{data, sizeof(data)};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  if (recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC) < 0)
+    return ErrnoStatus("receive terminal", errno);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      memcpy(&fd, CMSG_DATA(c), sizeof(int));
+      return UniqueFd(fd);
+    }
+  }
+  return Internal("crun sent no terminal fd");
+}
+
+void ResizePty(int fd, int rows, int cols) {
+  struct winsize ws {};
+  ws.ws_row = static_cast<unsigned short>(rows);
+  ws.ws_col = static_cast<unsigned short>(cols);
+  ioctl(fd, TIOCSWINSZ, &ws);
+}
+
+namespace {
+struct SignalName {
+  const char* name;
+  int number;
+};
+constexpr SignalName kSignals[] = {
+    {"HUP", SIGHUP},       {"INT", SIGINT},   {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+    {"TRAP", SIGTRAP},     {"ABRT", SIGABRT}, {"BUS", SIGBUS},     {"FPE", SIGFPE},
+    {"KILL", SIGKILL},     {"USR1", SIGUSR1}, {"SEGV", SIGSEGV},   {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE},     {"ALRM", SIGALRM}, {"TERM", SIGTERM},   {"CHLD", SIGCHLD},
+    {"CONT", SIGCONT},     {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU},     {"URG", SIGURG},   {"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"PWR", SIGPWR},       {"SYS", SIGSYS},
+};
+}  // namespace
+
+Result<int> SignalNumber(const std::string& name) {
+  if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) {
+    int n = std::stoi(name);
+    if (n > 0 && n < 65) return n;
+  }
+  std::string n = name;
+  for (auto& c : n) c = static_cast<char>(toupper(c));
+  if (n.rfind("SIG", 0) == 0) n = n.substr(3);
+  for (const auto& s : kSignals)
+    if (n == s.name) return s.number;
+  return InvalidArgument("invalid signal: " + name);
+}
+
+std::pair<UniqueFd, UniqueFd> MakePipePair() {
+  int p[2] = {-1, -1};
+  if (pipe2(p, O_CLOEXEC) != 0) return {};
+  return {UniqueFd(p[0]), UniqueFd(p[1])};
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,45 @@
+// The engine's OS effects that are not plain files: overlay mounts, spawning
+// crun with chosen stdio, receiving a pty master over a unix socket, signals.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "base/status.h"
+
+namespace berth::runtime {
+
+// Mounts an overlay at `target` with `lowers` (topmost first).
+Status MountOverlay(const std::vector<std::string>& lowers, const std::string& upper,
+                    const std::string& work, const std::string& target);
+// Lazily unmounts `target`; ok when nothing is mounted there.
+Status Unmount(const std::string& target);
+
+// Makes this process a private mount namespace and, on hosts with cgroup v1
+// controllers plus a cgroup2 "unified" mount (hybrid mode, which crun
+// refuses), hides the unified mount inside that namespace. Call before any
+// thread starts. Mounts berthd makes vanish with the process.
+Status PrivatizeMounts();
+
+// Starts `argv` with the given fds as its stdin/stdout/stderr (-1: /dev/null)
+// and returns its pid. The caller waits for it.
+Result<int> SpawnWithFds(const std::vector<std::string>& argv, int in, int out, int err);
+
+// Waits for child `pid`; returns its exit code (128+signal when killed).
+Result<int> WaitExit(int pid);
+
+// A listening unix socket at `path` for crun's --console-socket.
+Result<UniqueFd> ListenConsoleSocket(const std::string& path);
+// Accepts one connection on `listener` and receives the pty master crun sends.
+// Gives up after `timeout_ms`.
+Result<UniqueFd> ReceivePtyMaster(int listener, int timeout_ms);
+// Sets a pty's window size.
+void ResizePty(int fd, int rows, int cols);
+
+// "SIGTERM", "TERM", "15" -> 15.
+Result<int> SignalNumber(const std::string& name);
+
+std::pair<UniqueFd, UniqueFd> MakePipePair();  // {read, write}, O_CLOEXEC
+
+}  // namespace berth::runtime

@@ -1,0 +1,283 @@
+#include "runtime/http_server.h"
+
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <iostream>
+
+namespace berth::runtime {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Unix = asio::local::stream_protocol;
+using Tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr uint64_t kMaxBody = uint64_t{4} << 30;  // image loads arrive as bodies
+
+std::string Unescape(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
+  }
+  return out;
+}
+
+// Byte stream over a plain socket, serving bytes Beast already buffered first.
+class PlainConn : public Conn {
+ public:
+  PlainConn(int fd, std::string prefix) : fd_(fd), prefix_(std::move(prefix)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (!prefix_.empty()) {
+      size_t k = std::min(n, prefix_.size());
+      memcpy(buf, prefix_.data(), k);
+      prefix_.erase(0, k);
+      return k;
+    }
+    for (;;) {
+      ssize_t r = ::read(fd_, buf, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return ErrnoStatus("read from client", errno);
+      return static_cast<size_t>(r);
+    }
+  }
+  Status Write(std::string_view d) override {
+    while (!d.empty()) {
+      ssize_t w = ::send(fd_, d.data(), d.size(), MSG_NOSIGNAL);
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return ErrnoStatus("write to client", errno);
+      d.remove_prefix(w);
+    }
+    return Status::Ok();
+  }
+  int fd() const override { return fd_; }
+  bool Buffered() const override { return !prefix_.empty(); }
+  void CloseWrite() override { ::shutdown(fd_, SHUT_WR); }
+
+ private:
+  int fd_;
+  std::string prefix_;
+};
+
+class TlsConn : public Conn {
+ public:
+  TlsConn(SSL* ssl, int fd, std::string prefix) : ssl_(ssl), fd_(fd), prefix_(std::move(prefix)) {}
+  Result<size_t> Read(char* buf, size_t n) override {
+    if (!prefix_.empty()) {
+      size_t k = std::min(n, prefix_.size());
+      memcpy(buf, prefix_.data(), k);
+      prefix_.erase(0, k);
+      return k;
+    }
+    int r = SSL_read(ssl_, buf, static_cast<int>(n));
+    if (r > 0) return static_cast<size_t>(r);
+    int err = SSL_get_error(ssl_, r);
+    if (err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL) return size_t{0};
+    return Unavailable("TLS read failed");
+  }
+  Status Write(std::string_view d) override {
+    while (!d.empty()) {
+      int w = SSL_write(ssl_, d.data(), static_cast<int>(d.size()));
+      if (w <= 0) return Unavailable("TLS write failed");
+      d.remove_prefix(w);
+    }
+    return Status::Ok();
+  }
+  int fd() const override { return fd_; }
+  bool Buffered() const override { return !prefix_.empty() || SSL_pending(ssl_) > 0; }
+  void CloseWrite() override { SSL_shutdown(ssl_); }
+
+ private:
+  SSL* ssl_;
+  int fd_;
+  std::string prefix_;
+};
+
+// Serves requests on one connection until it closes or a stream takes it.
+template <class Stream, class MakeConn>
+void Serve(Stream& stream, Engine& engine, const Router& router, MakeConn make_conn) {
+  beast::flat_buffer buf;
+  for (;;) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kMaxBody);
+    beast::error_code ec;
+    http::read(stream, buf, parser, ec);
+    if (ec) return;
+    auto& req = parser.get();
+    ApiRequest ar;
+    ar.method = std::string(req.method_string());
+    std::string target(req.target());
+    size_t q = target.find('?');
+    ar.path = target.substr(0, q);
+    if (q != std::string::npos) {
+      std::string qs = target.substr(q + 1);
+      size_t pos = 0;
+      while (pos <= qs.size()) {
+        size_t amp = qs.find('&', pos);
+        if (amp == std::string::npos) amp = qs.size();
+        std::string kv = qs.substr(pos, amp - pos);
+        size_t eq = kv.find('=');
+        if (!kv.empty()) {
+          std::string k = Unescape(kv.substr(0, eq));
+          std::string v = eq == std::string::npos ? "" : Unescape(kv.substr(eq + 1));
+          ar.query[k] = v;
+          ar.query_all.emplace(k, v);
+        }
+        pos = amp + 1;
+      }
+    }
+    for (const auto& f : req) {
+      std::string name(f.name_string());
+      for (auto& c : name) c = static_cast<char>(tolower(c));
+      ar.headers[name] = std::string(f.value());
+    }
+    ar.body = std::move(req.body());
+    bool wants_upgrade = ar.headers.count("upgrade") > 0;
+    ApiResponse res = router.Dispatch(engine, ar);
+    if (res.stream) {
+      bool up = res.upgrade && wants_upgrade;
+      std::string head = up ? "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                            : "HTTP/1.1 200 OK\r\nConnection: close\r\n";
+      head += "Content-Type: " + res.content_type + "\r\nApi-Version: " + kApiVersion + "\r\n";
+      for (const auto& [k, v] : res.headers) head += k + ": " + v + "\r\n";
+      head += "\r\n";
+      auto data = buf.data();
+      std::string prefix(static_cast<const char*>(data.data()), data.size());
+      auto conn = make_conn(std::move(prefix));
+      if (conn->Write(head).ok()) res.stream(*conn);
+      return;
+    }
+    http::response<http::string_body> out{static_cast<http::status>(res.status), req.version()};
+    out.set(http::field::server, "berthd/" BERTH_VERSION);
+    out.set("Api-Version", kApiVersion);
+    out.set("Docker-Experimental", "false");
+    out.set("Ostype", "linux");
+    for (const auto& [k, v] : res.headers) out.set(k, v);
+    if (res.status != 204 && res.status != 304) {
+      out.set(http::field::content_type, res.use_raw ? res.content_type : "application/json");
+      out.body() = res.use_raw ? res.raw : (res.body.is_null() ? "" : res.body.dump() + "\n");
+    }
+    out.keep_alive(req.keep_alive());
+    out.prepare_payload();
+    if (ar.method == "HEAD") out.body().clear();
+    http::write(stream, out, ec);
+    if (ec || !req.keep_alive()) return;
+  }
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  Engine& engine;
+  const Router& router;
+  asio::io_context io;
+  std::unique_ptr<Unix::acceptor> unix_acceptor;
+  std::unique_ptr<Tcp::acceptor> tcp_acceptor;
+  std::unique_ptr<asio::ssl::context> ssl;
+  std::atomic<bool> stopping{false};
+
+  Impl(Engine& e, const Router& r) : engine(e), router(r) {}
+
+  void AcceptUnix() {
+    unix_acceptor->async_accept([this](beast::error_code ec, Unix::socket sock) {
+      if (!ec) {
+        std::thread([this, s = std::move(sock)]() mutable {
+          Serve(s, engine, router, [&](std::string prefix) {
+            return std::make_unique<PlainConn>(s.native_handle(), std::move(prefix));
+          });
+        }).detach();
+      }
+      if (!stopping) AcceptUnix();
+    });
+  }
+
+  void AcceptTcp() {
+    tcp_acceptor->async_accept([this](beast::error_code ec, Tcp::socket sock) {
+      if (!ec) {
+        std::thread([this, s = std::move(sock)]() mutable {
+          asio::ssl::stream<Tcp::socket> tls(std::move(s), *ssl);
+          beast::error_code hec;
+          tls.handshake(asio::ssl::stream_base::server, hec);
+          if (hec) return;  // no or wrong client certificate: refused here
+          Serve(tls, engine, router, [&](std::string prefix) {
+            return std::make_unique<TlsConn>(tls.native_handle(), tls.next_layer().native_handle(),
+                                             std::move(prefix));
+          });
+          beast::error_code sec;
+          tls.shutdown(sec);
+        }).detach();
+      }
+      if (!stopping) AcceptTcp();
+    });
+  }
+};
+
+HttpServer::HttpServer(Engine& engine, const Router& router)
+    : impl_(std::make_unique<Impl>(engine, router)) {}
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::ListenUnix(const std::string& path) {
+  ::unlink(path.c_str());
+  beast::error_code ec;
+  auto acc = std::make_unique<Unix::acceptor>(impl_->io);
+  acc->open(Unix(), ec);
+  if (!ec) acc->bind(Unix::endpoint(path), ec);
+  if (!ec) acc->listen(128, ec);
+  if (ec) return Status(Code::kIo, "listen on " + path + ": " + ec.message());
+  if (::chmod(path.c_str(), 0660) != 0) return ErrnoStatus("chmod " + path, errno);
+  impl_->unix_acceptor = std::move(acc);
+  impl_->AcceptUnix();
+  return Status::Ok();
+}
+
+Status HttpServer::ListenTls(const TlsOptions& tls) {
+  size_t colon = tls.listen.rfind(':');
+  if (colon == std::string::npos)
+    return InvalidArgument("--tls-listen wants HOST:PORT, got " + tls.listen);
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  beast::error_code ec;
+  ctx->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                   asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  ctx->use_certificate_chain_file(tls.cert, ec);
+  if (ec) return InvalidArgument("TLS certificate " + tls.cert + ": " + ec.message());
+  ctx->use_private_key_file(tls.key, asio::ssl::context::pem, ec);
+  if (ec) return InvalidArgument("TLS key " + tls.key + ": " + ec.message());
+  ctx->load_verify_file(tls.ca_cert, ec);
+  if (ec) return InvalidArgument("TLS CA " + tls.ca_cert + ": " + ec.message());
+  ctx->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  auto addr = asio::ip::make_address(tls.listen.substr(0, colon), ec);
+  if (ec) return InvalidArgument("--tls-listen address: " + ec.message());
+  Tcp::endpoint ep(addr, static_cast<unsigned short>(std::stoi(tls.listen.substr(colon + 1))));
+  auto acc = std::make_unique<Tcp::acceptor>(impl_->io);
+  acc->open(ep.protocol(), ec);
+  if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acc->bind(ep, ec);
+  if (!ec) acc->listen(128, ec);
+  if (ec) return Status(Code::kIo, "listen on " + tls.listen + ": " + ec.message());
+  impl_->ssl = std::move(ctx);
+  impl_->tcp_acceptor = std::move(acc);
+  impl_->AcceptTcp();
+  return Status::Ok();
+}
+
+void HttpServer::Run() { impl_->io.run(); }
+
+void HttpServer::Stop() {
+  impl_->stopping = true;
+  impl_->io.stop();
+}
+
+}  // namespace berth::runtime
