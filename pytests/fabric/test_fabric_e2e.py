@@ -6,14 +6,16 @@ traffic over the lab addresses (10.77.0.x).
 """
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 
 import pytest
 
-from berthlab import Lab
+from berthlab import Lab, wait_until
 
 NAMES = ["fab1", "fab2", "fab3"]
 
@@ -121,3 +123,20 @@ def test_capture_shows_icmp_in_tshark(net, tmp_path):
     a1, a2 = net.addr["fab1"], net.addr["fab2"]
     assert (a1, a2, "8") in rows, out  # echo request
     assert (a2, a1, "0") in rows, out  # echo reply
+
+
+def test_links_survive_a_killed_fabric_without_rebooting_machines(net):
+    pidfile = f"{net.home}/networks/default/fabric.pid"
+    with open(pidfile) as f:
+        old = json.load(f)["pid"]
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: not os.path.exists(f"/proc/{old}") or
+               open(f"/proc/{old}/stat").read().split(")")[1].split()[0] == "Z",
+               timeout=10, what="the fabric to die")
+    assert ping(net, "fab1", "fab2", count=2, wait=1)[0] == 0
+    # Any `berth net` verb that needs the fabric starts it again from its state.
+    net.run("net", "stats")
+    with open(pidfile) as f:
+        assert json.load(f)["pid"] != old
+    assert ping(net, "fab1", "fab2", count=3)[0] == 3
+    assert ping(net, "fab3", "fab1", count=3)[0] == 3
