@@ -21,6 +21,14 @@ std::string F(const char* format, double v) {
   return buf;
 }
 
+// The smallest of 1, 2, 4 x 10^k that is >= v (v > 0), for round ticks.
+double NiceCeil(double v) {
+  double p = std::pow(10, std::floor(std::log10(v)));
+  for (double m : {1.0, 2.0, 4.0, 10.0})
+    if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
 struct Axes {
   double t_end, y_max;
   double X(double t) const {
@@ -52,11 +60,9 @@ std::string Frame(const Axes& a, const std::string& y_label, const std::string& 
     s += "<line x1=\"" + F("%g", kLeft) + "\" x2=\"" + F("%g", kW - kRight) + "\" y1=\"" +
          F("%.1f", y) + "\" y2=\"" + F("%.1f", y) + "\" class=\"grid\"/>\n";
     s += "<text x=\"" + F("%g", kLeft - 6) + "\" y=\"" + F("%.1f", y + 4) +
-         "\" text-anchor=\"end\">" + F(a.y_max >= 10 ? "%.0f" : "%.2g", v) + y_unit + "</text>\n";
+         "\" text-anchor=\"end\">" + F("%g", v) + y_unit + "</text>\n";
   }
-  double step = std::max(1.0, std::pow(10, std::floor(std::log10(std::max(a.t_end, 1.0) / 2))));
-  if (a.t_end / step > 12) step *= 2;
-  if (a.t_end / step > 12) step *= 2.5;
+  const double step = NiceCeil(a.t_end / 8);
   for (double t = 0; t <= a.t_end + 1e-9; t += step)
     s += "<text x=\"" + F("%.1f", a.X(t)) + "\" y=\"" + F("%g", kH - kBottom + 16) +
          "\" text-anchor=\"middle\">" + F("%gs", t) + "</text>\n";
@@ -104,20 +110,25 @@ std::string Legend(const std::vector<Series>& series) {
 
 std::string AvailabilityPlot(const std::vector<Series>& series, const RunOutcome& o) {
   Axes a{std::max(o.end, 1.0), 100};
-  std::string s = Frame(a, "availability per second (% of requests answered)", "%", o);
+  const double width = std::max(0.1, NiceCeil(a.t_end / 60));  // seconds per bucket
+  std::string s =
+      Frame(a, "availability per " + F("%g", width) + " s (% of requests answered)", "%", o);
   for (size_t i = 0; i < series.size(); ++i) {
-    int buckets = static_cast<int>(std::ceil(a.t_end));
+    int buckets = static_cast<int>(std::ceil(a.t_end / width));
     std::vector<int> ok(buckets + 1), all(buckets + 1);
     for (const Event* e : series[i].ops) {
-      int b = std::clamp(static_cast<int>(e->time), 0, buckets);
+      int b = std::clamp(static_cast<int>(e->time / width), 0, buckets);
       all[b]++;
       ok[b] += e->type == EventType::kOk;
     }
+    // A step line: each bucket is a flat segment at its value.
     std::string pts;
-    for (int b = 0; b <= buckets; ++b)
-      if (all[b])
-        pts += F("%.1f", a.X(std::min(b + 0.5, a.t_end))) + "," +
-               F("%.1f", a.Y(100.0 * ok[b] / all[b])) + " ";
+    for (int b = 0; b <= buckets; ++b) {
+      if (!all[b]) continue;
+      double y = a.Y(100.0 * ok[b] / all[b]);
+      pts += F("%.1f", a.X(b * width)) + "," + F("%.1f", y) + " " +
+             F("%.1f", a.X((b + 1) * width)) + "," + F("%.1f", y) + " ";
+    }
     s += "<polyline points=\"" + pts + "\" fill=\"none\" stroke=\"" + kColors[i % 8] +
          "\" stroke-width=\"2\" stroke-opacity=\"0.85\"/>\n";
   }
@@ -129,7 +140,7 @@ std::string LatencyPlot(const std::vector<Series>& series, const RunOutcome& o) 
   for (const auto& sr : series)
     for (const Event* e : sr.ops)
       if (e->type == EventType::kOk) all.push_back(e->latency_ms);
-  double top = std::max(1.0, Percentile(all, 99.5) * 1.25);
+  double top = NiceCeil(std::max(1.0, Percentile(all, 99.5) * 1.25));
   Axes a{std::max(o.end, 1.0), top};
   std::string s = Frame(a, "latency of each request (ms; failures as × at the top)", "", o);
   for (size_t i = 0; i < series.size(); ++i) {
@@ -152,7 +163,7 @@ margin:24px auto;max-width:1040px;color:#222;padding:0 16px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:26px 0 8px;border-bottom:1px solid #ddd}
 .badge{display:inline-block;padding:2px 10px;border-radius:4px;color:#fff;font-weight:600}
 .PASSED{background:#2e7d32}.FAILED{background:#c62828}.BROKEN{background:#6a1b9a}
-.meta{color:#555;margin:6px 0}.desc{white-space:pre-wrap;color:#333}
+.meta{color:#555;margin:6px 0}.desc{color:#333;max-width:760px}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;padding:4px 8px;
 border-bottom:1px solid #eee;vertical-align:top}th{background:#f6f6f6}
 td.ok{color:#2e7d32;font-weight:600}td.bad{color:#c62828;font-weight:600}

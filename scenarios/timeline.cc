@@ -1,5 +1,9 @@
 #include "scenarios/timeline.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <thread>
 
 #include "scenarios/actions.h"
@@ -49,6 +53,9 @@ Status Timeline::Fire(const Action& action, const std::string& name, Clock::time
 }
 
 Status Timeline::Run(const std::function<void(const StepRecord&)>& on_step) {
+  // Best effort: a higher priority for this (mostly sleeping) thread keeps
+  // steps on time when the host is busy. Needs CAP_SYS_NICE; ignored without.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), -10);
   const Clock::time_point start = history_.start();
   Clock::time_point prev_end = start;
   for (size_t i = 0; i < steps_.size(); ++i) {

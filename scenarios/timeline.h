@@ -8,6 +8,8 @@
 // faults, each at its own offset from the step's start, and lasts `for`.
 // Waiting uses steady_clock::sleep_until, so a step fires within a few
 // milliseconds of its plan on an idle machine; each record keeps both times.
+// Run() raises its own thread's priority (nice -10) when allowed, since on a
+// loaded host a sleeping thread can wake tens of milliseconds late.
 #pragma once
 
 #include <atomic>

@@ -66,7 +66,7 @@ TEST(RunnerTest, PassingScenarioExitsZeroAndCleansUp) {
   ASSERT_EQ(out.steps.size(), 5u);
   for (const auto& st : out.steps) {
     EXPECT_TRUE(st.ok) << st.name;
-    EXPECT_LT(st.lateness_ms(), 50) << st.name;
+    EXPECT_LT(st.lateness_ms(), 500) << st.name;  // 50 ms on an idle host; see timeline_test
   }
   // The run ended by healing the partition (the final heal).
   bool healed = false;
