@@ -76,6 +76,10 @@ class Lab {
   // A short name for reports ("sim", "libvirt").
   virtual std::string Kind() const = 0;
 
+  // Whether this lab can run `scenario` at all; checked before anything is
+  // created, so an unsupported scenario leaves nothing behind.
+  virtual Status CanRun(const Scenario& scenario) { return Status::Ok(); }
+
   // Building. Each call either completes or leaves nothing half-made behind
   // that Teardown would not remove.
   virtual Status CreateNetwork(const NetworkSpec& network) = 0;

@@ -93,6 +93,10 @@ RunOutcome RunScenario(const Scenario& scenario, Lab& lab, const RunnerOptions& 
   };
 
   // 1. Build the lab.
+  if (Status can = lab.CanRun(scenario); !can.ok()) {
+    out.error = can.message();
+    return out;
+  }
   say("building lab: " + std::to_string(scenario.lab.machines.size()) + " machines, " +
       std::to_string(scenario.containers.size()) + " containers (" + lab.Kind() + ")");
   auto build_start = Clock::now();
