@@ -208,15 +208,7 @@ Status Detach(const std::string& home, const std::string& network, const std::st
   if (LivePid(p.pid))
     return Call(home, network, Json{{"op", "detach"}, {"machine", machine}}).status();
   BERTH_ASSIGN_OR_RETURN(FabricState state, LoadState(p.state));
-  if (!state.machines.erase(machine)) return Status::Ok();
-  for (auto it = state.impairments.begin(); it != state.impairments.end();)
-    it = it->first.first == machine || it->first.second == machine ? state.impairments.erase(it)
-                                                                   : ++it;
-  state.grudge.erase(machine);
-  for (auto it = state.grudge.begin(); it != state.grudge.end();) {
-    it->second.erase(machine);
-    it = it->second.empty() ? state.grudge.erase(it) : ++it;
-  }
+  if (!state.RemoveMachine(machine)) return Status::Ok();
   return SaveState(p.state, state);
 }
 

@@ -134,15 +134,7 @@ Result<Json> Server::OpAttach(const Json& r) {
 Result<Json> Server::OpDetach(const Json& r) {
   BERTH_RETURN_IF_ERROR(RequireString(r, "machine"));
   std::string name = Str(r, "machine");
-  if (!state_.machines.erase(name)) return Json{{"changed", false}};
-  // Drop everything that names the machine: its rules and grudges.
-  for (auto it = state_.impairments.begin(); it != state_.impairments.end();)
-    it = it->first.first == name || it->first.second == name ? state_.impairments.erase(it) : ++it;
-  state_.grudge.erase(name);
-  for (auto it = state_.grudge.begin(); it != state_.grudge.end();) {
-    it->second.erase(name);
-    it = it->second.empty() ? state_.grudge.erase(it) : ++it;
-  }
+  if (!state_.RemoveMachine(name)) return Json{{"changed", false}};
   for (auto it = links_.begin(); it != links_.end(); ++it)
     if (it->first.first == name || it->first.second == name) it->second->spec = Json();
   Rebuild();

@@ -43,6 +43,18 @@ Status Get(const Json& j, const char* key, T* out, const std::string& path) {
 
 }  // namespace
 
+bool FabricState::RemoveMachine(const std::string& machine) {
+  if (!machines.erase(machine)) return false;
+  for (auto it = impairments.begin(); it != impairments.end();)
+    it = it->first.first == machine || it->first.second == machine ? impairments.erase(it) : ++it;
+  grudge.erase(machine);
+  for (auto it = grudge.begin(); it != grudge.end();) {
+    it->second.erase(machine);
+    it = it->second.empty() ? grudge.erase(it) : ++it;
+  }
+  return true;
+}
+
 Json FabricState::ToJson() const {
   Json ms = Json::object();
   for (const auto& [n, m] : machines)

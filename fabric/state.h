@@ -43,6 +43,10 @@ struct FabricState {
   std::map<std::pair<std::string, std::string>, Json> impairments;
   Grudge grudge;
 
+  // Forgets a machine and every impairment rule and grudge naming it.
+  // Returns false when it was not attached.
+  bool RemoveMachine(const std::string& machine);
+
   Json ToJson() const;
   static Result<FabricState> FromJson(const Json& j, const std::string& path);
 };
