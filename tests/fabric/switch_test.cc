@@ -88,6 +88,7 @@ TEST_F(SwitchTest, LossOverTenThousandFramesIsWithinOnePercent) {
     for (int i = 0; i < 500; ++i) a().SendTo(b(), chunk * 500 + i);
     received += static_cast<int>(b().Drain(30).size());
   }
+  received += static_cast<int>(b().Drain(300).size());  // stragglers on a loaded host
   EXPECT_NEAR(1.0 - received / 10000.0, 0.10, 0.01) << received;
   Json stats = h_.MustCall({{"op", "stats"}});
   for (const auto& l : stats["links"]) {
@@ -103,22 +104,27 @@ TEST_F(SwitchTest, LossOverTenThousandFramesIsWithinOnePercent) {
 
 TEST_F(SwitchTest, DelayMeanIsWithinHalfAMillisecond) {
   AttachAll(true);
+  // One frame in flight at a time; the median resists scheduling outliers
+  // of a loaded host, and the undelayed reverse link is the baseline.
+  auto median_latency = [](FakeMachine& from, FakeMachine& to) {
+    std::vector<int64_t> lat;
+    for (int i = 0; i < 30; ++i) {
+      from.SendTo(to, i);
+      auto f = to.Receive(1000);
+      EXPECT_TRUE(f);
+      if (f) lat.push_back(MonotonicNs() - FrameSentNs(*f));
+    }
+    std::sort(lat.begin(), lat.end());
+    return lat.empty() ? int64_t{0} : lat[lat.size() / 2];
+  };
   h_.MustCall(
       {{"op", "impair"}, {"from", "m1"}, {"to", "m2"}, {"impairment", {{"delay", "10ms"}}}});
-  double sum = 0;
-  const int n = 30;
-  for (int i = 0; i < n; ++i) {
-    a().SendTo(b(), i);
-    auto f = b().Receive(1000);
-    ASSERT_TRUE(f);
-    sum += MonotonicNs() - FrameSentNs(*f);
-  }
-  EXPECT_NEAR(sum / n, 10e6, 0.5e6);
-  // Frames wait in the fabric, not in the sender: the reverse link is fast.
-  b().SendTo(a(), 99);
-  auto f = a().Receive(1000);
-  ASSERT_TRUE(f);
-  EXPECT_LT(MonotonicNs() - FrameSentNs(*f), 5'000'000);
+  int64_t base = median_latency(b(), a());
+  EXPECT_LT(base, 5'000'000);  // frames wait in the fabric, not elsewhere
+  int64_t delayed = median_latency(a(), b());
+  EXPECT_NEAR(delayed - base, 10e6, 0.5e6) << "base " << base << " delayed " << delayed;
+  for (const auto& l : h_.MustCall({{"op", "stats"}})["links"])
+    if (l["from"] == "m1" && l["to"] == "m2") EXPECT_EQ(l["delayed"], 30);
 }
 
 TEST_F(SwitchTest, PartitionDropsExactlyTheGrudgedDirections) {
@@ -158,7 +164,7 @@ TEST_F(SwitchTest, SeededRunsDropTheSameFrames) {
     h_.MustCall({{"op", "seed"}, {"seed", seed}});  // restarts every link's stream
     std::set<uint64_t> got;
     for (int i = 0; i < 1000; ++i) a().SendTo(b(), i);
-    for (const auto& f : b().Drain(50)) got.insert(FrameSeq(f));
+    for (const auto& f : b().Drain(300)) got.insert(FrameSeq(f));
     return got;
   };
   auto first = run(42);
