@@ -38,8 +38,8 @@ Result<ApiResponse> Create(Engine& e, const ApiRequest& req) {
       RejectUnsupported(body, {"Name", "Driver", "Labels", "DriverOpts"}, "volume "));
   if (!IsDefault(body.value("DriverOpts", Json()))) return Unsupported("volume driver options");
   std::map<std::string, std::string> labels;
-  for (auto& [k, v] : body.value("Labels", Json::object()).items())
-    labels[k] = v.get<std::string>();
+  Json label_obj = body.value("Labels", Json::object());
+  for (auto& [k, v] : label_obj.items()) labels[k] = v.get<std::string>();
   BERTH_ASSIGN_OR_RETURN(
       Json v, e.volumes().Create(body.value("Name", ""), body.value("Driver", ""), labels));
   e.events().Publish("volume", "create", v["Name"], {{"driver", "local"}});

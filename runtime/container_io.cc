@@ -37,7 +37,8 @@ Status ContainerManager::Attach(const std::string& ref, const AttachOptions& o, 
     } else {
       sink->Close();
     }
-    if (o.stdin && c->rec.spec.open_stdin && !tty && !c->stdin_w) {
+    if (o.stdin && c->rec.spec.open_stdin && !tty && !c->stdin_w && !c->stdin_r &&
+        c->rec.state.state != RunState::kRunning) {
       auto [sr, sw] = MakePipePair();
       c->stdin_r = std::move(sr);
       c->stdin_w = std::move(sw);
@@ -124,8 +125,9 @@ Result<Json> ContainerManager::Top(const std::string& ref) {
   BERTH_ASSIGN_OR_RETURN(ContainerRecord rec, Get(ref));
   if (rec.state.state != RunState::kRunning)
     return FailedPrecondition("container " + rec.id + " is not running");
-  BERTH_ASSIGN_OR_RETURN(
-      std::string out, RunChecked({opts_.crun, "--root", opts_.exec_root + "/crun", "ps", rec.id}));
+  BERTH_ASSIGN_OR_RETURN(std::string out,
+                         RunChecked({opts_.crun, "--root", opts_.exec_root + "/crun", "ps",
+                                     "--format", "json", rec.id}));
   BERTH_ASSIGN_OR_RETURN(Json pids, ParseJson(out, "crun ps"));
   Json procs = Json::array();
   long hz = sysconf(_SC_CLK_TCK);

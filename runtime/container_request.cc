@@ -73,8 +73,8 @@ Result<ContainerSpec> DecodeCreateRequest(const Json& body, const std::string& n
   s.tty = body.value("Tty", false);
   s.open_stdin = body.value("OpenStdin", false);
   s.stdin_once = body.value("StdinOnce", false);
-  for (auto& [k, v] : body.value("Labels", Json::object()).items())
-    s.labels[k] = v.get<std::string>();
+  Json label_obj = body.value("Labels", Json::object());
+  for (auto& [k, v] : label_obj.items()) s.labels[k] = v.get<std::string>();
   if (body.contains("StopSignal") && body["StopSignal"].is_string() &&
       !body["StopSignal"].get<std::string>().empty()) {
     s.stop_signal = body["StopSignal"].get<std::string>();
@@ -82,7 +82,8 @@ Result<ContainerSpec> DecodeCreateRequest(const Json& body, const std::string& n
   }
   if (body.contains("StopTimeout") && body["StopTimeout"].is_number())
     s.stop_timeout = body["StopTimeout"].get<int>();
-  for (auto& [path, unused] : body.value("Volumes", Json::object()).items())
+  Json volume_obj = body.value("Volumes", Json::object());
+  for (auto& [path, unused] : volume_obj.items())
     s.mounts.push_back({"", path, false, ""});  // anonymous volume
   // HostConfig
   for (const char* mode : {"IpcMode", "PidMode", "UTSMode", "UsernsMode", "Cgroup"})
@@ -140,7 +141,8 @@ Result<ContainerSpec> DecodeCreateRequest(const Json& body, const std::string& n
   s.network_mode = hc.value("NetworkMode", "");
   if (s.network_mode.empty() || s.network_mode == "default") s.network_mode = "bridge";
   if (s.network_mode.rfind("container:", 0) == 0) return Unsupported("--network container:NAME");
-  for (auto& [port, bindings] : hc.value("PortBindings", Json::object()).items()) {
+  Json port_obj = hc.value("PortBindings", Json::object());
+  for (auto& [port, bindings] : port_obj.items()) {
     PortBinding pb;
     pb.container_port = std::stoi(port.substr(0, port.find('/')));
     pb.proto = port.find('/') == std::string::npos ? "tcp" : port.substr(port.find('/') + 1);

@@ -67,7 +67,7 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
   ContainerSpec spec = c->rec.spec;
   std::string id = c->rec.id;
   bool want_stdin = spec.open_stdin && !spec.tty;
-  if (want_stdin && !c->stdin_w) {
+  if (want_stdin && !c->stdin_r) {  // attach may have made it already
     auto [r, w] = MakePipePair();
     c->stdin_r = std::move(r);
     c->stdin_w = std::move(w);
@@ -120,15 +120,15 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
       netns = att.netns_path;
       for (const auto& ip : att.addresses) hosts += ip + "\t" + spec.hostname + "\n";
     }
-    BERTH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/hosts", hosts));
-    BERTH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/hostname", spec.hostname + "\n"));
-    BERTH_RETURN_IF_ERROR(WriteFileAtomic(dir + "/resolv.conf", resolv));
+    BERTH_RETURN_IF_ERROR(WriteEphemeralFile(dir + "/hosts", hosts));
+    BERTH_RETURN_IF_ERROR(WriteEphemeralFile(dir + "/hostname", spec.hostname + "\n"));
+    BERTH_RETURN_IF_ERROR(WriteEphemeralFile(dir + "/resolv.conf", resolv));
     in.extra_mounts = {{dir + "/hosts", "/etc/hosts", false, ""},
                        {dir + "/hostname", "/etc/hostname", false, ""},
                        {dir + "/resolv.conf", "/etc/resolv.conf", false, ""}};
     for (const auto& m : spec.mounts) in.extra_mounts.push_back(m);
     BERTH_ASSIGN_OR_RETURN(Json config, BuildOciConfig(spec, in));
-    return WriteJsonFileAtomic(dir + "/config.json", config, 0600);
+    return WriteEphemeralFile(dir + "/config.json", config.dump(), 0600);
   };
 
   UniqueFd out_r, err_r, pty, console;

@@ -68,7 +68,7 @@ Status ContainerManager::ExecStart(const std::string& exec_id, Conn* conn) {
       proc["capabilities"].value("bounding", std::vector<std::string>{});
   Json p = BuildOciProcess(s.cmd, env, cwd, ids->first, ids->second, s.tty, caps);
   std::string pfile = dir + "/exec-" + e->id.substr(0, 12) + ".json";
-  BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(pfile, p, 0600));
+  BERTH_RETURN_IF_ERROR(WriteEphemeralFile(pfile, p.dump(), 0600));
   std::vector<std::string> argv = {opts_.crun, "--root",    opts_.exec_root + "/crun",
                                    "exec",     "--process", pfile};
   std::string sock = opts_.exec_root + "/" + e->id.substr(0, 12) + ".sock";

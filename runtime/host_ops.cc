@@ -46,6 +46,22 @@ Status PrivatizeMounts() {
   return Status::Ok();
 }
 
+Status WriteEphemeralFile(const std::string& path, const std::string& data, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+  if (!fd) return ErrnoStatus("create " + tmp, errno);
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = write(fd.get(), data.data() + off, data.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) return ErrnoStatus("write " + tmp, errno);
+    off += w;
+  }
+  fd.Reset();
+  if (rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename " + tmp, errno);
+  return Status::Ok();
+}
+
 Result<int> SpawnWithFds(const std::vector<std::string>& argv, int in, int out, int err) {
   std::vector<char*> cargv;
   for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));

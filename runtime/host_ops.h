@@ -22,6 +22,11 @@ Status Unmount(const std::string& target);
 // thread starts. Mounts berthd makes vanish with the process.
 Status PrivatizeMounts();
 
+// Writes a file berthd regenerates at every container start (config.json,
+// hosts, resolv.conf): temp file + rename, so readers never see half a file,
+// but no fsync (a crash loses nothing that is not rebuilt anyway).
+Status WriteEphemeralFile(const std::string& path, const std::string& data, mode_t mode = 0644);
+
 // Starts `argv` with the given fds as its stdin/stdout/stderr (-1: /dev/null)
 // and returns its pid. The caller waits for it.
 Result<int> SpawnWithFds(const std::vector<std::string>& argv, int in, int out, int err);

@@ -54,7 +54,8 @@ Status ImageStore::LoadTags() {
   if (!PathExists(path)) return Status::Ok();
   BERTH_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
   BERTH_RETURN_IF_ERROR(CheckStateVersion(j, kTagsVersion, path).status());
-  for (auto& [k, v] : j.value("tags", Json::object()).items()) tags_[k] = v.get<std::string>();
+  Json tags = j.value("tags", Json::object());  // items() must not outlive it
+  for (auto& [k, v] : tags.items()) tags_[k] = v.get<std::string>();
   return Status::Ok();
 }
 

@@ -1,0 +1,106 @@
+// API request decoding and routing, without a server.
+#include <gtest/gtest.h>
+
+#include "runtime/api_router.h"
+#include "runtime/api_util.h"
+#include "runtime/container_request.h"
+
+namespace berth::runtime {
+namespace {
+
+TEST(Decode, RunFlags) {
+  Json body = Json::parse(R"({
+    "Image": "busybox", "Cmd": ["echo", "hi"], "Env": ["A=1"], "Tty": true, "OpenStdin": true,
+    "HostConfig": {"Memory": 67108864, "NanoCpus": 500000000, "AutoRemove": true,
+                   "Binds": ["data:/data:ro", "/host:/h"], "NetworkMode": "default",
+                   "RestartPolicy": {"Name": ""}, "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]},
+                   "Privileged": false, "LogConfig": {"Type": "", "Config": {}}}})");
+  auto s = DecodeCreateRequest(body, "/web");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->name, "web");
+  EXPECT_EQ(s->cmd, (std::vector<std::string>{"echo", "hi"}));
+  EXPECT_EQ(s->memory, 67108864);
+  EXPECT_EQ(s->nano_cpus, 500000000);
+  EXPECT_TRUE(s->auto_remove);
+  EXPECT_TRUE(s->tty);
+  EXPECT_EQ(s->network_mode, "bridge");
+  ASSERT_EQ(s->mounts.size(), 2u);
+  EXPECT_EQ(s->mounts[0].volume, "data");
+  EXPECT_TRUE(s->mounts[0].read_only);
+  EXPECT_EQ(s->mounts[1].source, "/host");
+  ASSERT_EQ(s->ports.size(), 1u);
+  EXPECT_EQ(s->ports[0].host_port, 8080);
+}
+
+TEST(Decode, UnsupportedSettingsAreNamed) {
+  Json body = Json::parse(R"({"Image": "busybox", "HostConfig": {"Privileged": true}})");
+  auto s = DecodeCreateRequest(body, "");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("HostConfig.Privileged"), std::string::npos);
+  EXPECT_EQ(ErrorResponse(s.status()).status, 501);
+  Json hc = Json::parse(R"({"Image": "busybox", "Healthcheck": {"Test": ["CMD", "true"]}})");
+  auto h = DecodeCreateRequest(hc, "");
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.status().message().find("Config.Healthcheck"), std::string::npos);
+}
+
+TEST(Decode, BadInputIsInvalidArgument) {
+  EXPECT_EQ(DecodeCreateRequest(Json::parse(R"({"Cmd": ["x"]})"), "").status().code(),
+            Code::kInvalidArgument);
+  EXPECT_FALSE(ParseBind("nocolon").ok());
+  EXPECT_FALSE(ParseBind("v:relative").ok());
+  Json rp =
+      Json::parse(R"({"Image": "b", "HostConfig": {"RestartPolicy": {"Name": "sometimes"}}})");
+  EXPECT_EQ(DecodeCreateRequest(rp, "").status().code(), Code::kInvalidArgument);
+}
+
+TEST(Http, StatusMapping) {
+  EXPECT_EQ(HttpStatusFor(NotFound("x")), 404);
+  EXPECT_EQ(HttpStatusFor(InvalidArgument("x")), 400);
+  EXPECT_EQ(HttpStatusFor(AlreadyExists("x")), 409);
+  ApiResponse r = ErrorResponse(NotFound("No such container: x"));
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body["message"], "No such container: x");
+}
+
+TEST(Router, VersionPrefixParamsAndUnknownEndpoints) {
+  std::string seen;
+  Router router(
+      {{"GET", "/containers/{id}/json",
+        [&](Engine&, const ApiRequest& req) -> Result<ApiResponse> {
+          seen = req.Param("id");
+          return ApiResponse::Body(200, {{"ok", true}});
+        }},
+       {"DELETE", "/images/{name*}", [&](Engine&, const ApiRequest& req) -> Result<ApiResponse> {
+          seen = req.Param("name");
+          return ApiResponse::NoContent();
+        }}});
+  Engine* none = nullptr;
+  ApiRequest a{.method = "GET", .path = "/v1.43/containers/abc/json"};
+  EXPECT_EQ(router.Dispatch(*none, a).status, 200);
+  EXPECT_EQ(seen, "abc");
+  ApiRequest b{.method = "DELETE", .path = "/v1.43/images/127.0.0.1:5000/x/busybox:1"};
+  EXPECT_EQ(router.Dispatch(*none, b).status, 204);
+  EXPECT_EQ(seen, "127.0.0.1:5000/x/busybox:1");
+  ApiRequest c{.method = "POST", .path = "/v1.43/swarm/init"};
+  ApiResponse rc = router.Dispatch(*none, c);
+  EXPECT_EQ(rc.status, 501);
+  EXPECT_NE(rc.body["message"].get<std::string>().find("/swarm/init"), std::string::npos);
+  ApiRequest d{.method = "GET", .path = "/v1.12/containers/abc/json"};
+  EXPECT_EQ(router.Dispatch(*none, d).status, 400);  // too old
+}
+
+TEST(Util, HumanDurationAndFilters) {
+  EXPECT_EQ(HumanDuration(0), "Less than a second");
+  EXPECT_EQ(HumanDuration(5), "5 seconds");
+  EXPECT_EQ(HumanDuration(90), "About a minute");
+  ApiRequest req;
+  req.query["filters"] = R"({"status":{"exited":true},"name":["web"]})";
+  auto f = ParseFilters(req);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)["status"], std::vector<std::string>{"exited"});
+  EXPECT_EQ((*f)["name"], std::vector<std::string>{"web"});
+}
+
+}  // namespace
+}  // namespace berth::runtime
