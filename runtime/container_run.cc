@@ -82,6 +82,8 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
   auto prepare = [&]() -> Status {
     BERTH_ASSIGN_OR_RETURN(ImageRecord image, images_.Resolve(spec.image_id));
     (void)Unmount(rootfs);
+    if (PathExists(opts_.exec_root + "/crun/" + id))  // a delete still under way
+      Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
     BERTH_RETURN_IF_ERROR(
         MountOverlay(images_.LayerDirs(image), dir + "/upper", dir + "/work", rootfs));
     const Json ic = image.config.value("config", Json::object());
@@ -234,7 +236,9 @@ void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
   }
   if (pump) pump->Join();
   std::string id = c->rec.id;
-  Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
+  // crun's state is dropped in parallel with the rest: waiters need not wait for it.
+  auto deleter = SpawnWithFds({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id},
+                              -1, -1, -1);
   (void)Unmount(Dir(id) + "/rootfs");
   if (networks_) networks_->Detach(id);
   bool restart = false, remove = false;
@@ -273,6 +277,7 @@ void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
     cv_.notify_all();
   }
   if (remove) (void)RemoveNow(c, true);
+  if (deleter.ok()) (void)WaitExit(*deleter);
   if (restart) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     std::unique_lock<std::mutex> lock(mu_);
