@@ -10,6 +10,7 @@
 // CanRun refuses scenarios that use them before anything is created.
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 #include "base/subprocess.h"
 #include "fabric/client.h"
@@ -41,8 +42,7 @@ class LibvirtLab : public Lab {
         driver_(hypervisor_, store_),
         net_(c.home),
         readiness_(store_, driver_),
-        manager_(store_, driver_, net_, readiness_,
-                 [home = c.home] { return machine::EnsureGuestImage(home); }) {}
+        manager_(store_, driver_, net_, readiness_, [this] { return Image(); }) {}
 
   std::string Kind() const override { return "libvirt"; }
 
@@ -234,6 +234,16 @@ class LibvirtLab : public Lab {
   std::vector<std::string> created_;
 
   std::string Name(const std::string& m) const { return config_.prefix + m; }
+
+  // The guest image, found or built once even when machines are created from
+  // several threads.
+  Result<machine::GuestImage> Image() {
+    std::lock_guard<std::mutex> lock(image_mu_);
+    if (!image_) image_.emplace(machine::EnsureGuestImage(config_.home));
+    return *image_;
+  }
+  std::mutex image_mu_;
+  std::optional<Result<machine::GuestImage>> image_;
 
   Status Sh(const std::string& m, const std::string& script) {
     BERTH_ASSIGN_OR_RETURN(ExecResult r, Exec(m, {"sh", "-c", script}, Millis(120000)));

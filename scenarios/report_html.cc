@@ -202,8 +202,13 @@ std::string ReportHtml(const Scenario& sc, const RunOutcome& o) {
   h += "</table>\n";
 
   auto series = HttpSeries(sc, o);
-  h += "<h2>Availability</h2>\n" + Legend(series) + AvailabilityPlot(series, o);
-  h += "<h2>Latency</h2>\n" + Legend(series) + LatencyPlot(series, o);
+  if (series.empty()) {
+    h += "<h2>Availability and latency</h2>\n<p class=\"meta\">No workload probes in this "
+         "scenario: nothing to plot.</p>\n";
+  } else {
+    h += "<h2>Availability</h2>\n" + Legend(series) + AvailabilityPlot(series, o);
+    h += "<h2>Latency</h2>\n" + Legend(series) + LatencyPlot(series, o);
+  }
 
   h += "<h2>Timeline</h2>\n<table><tr><th>step</th><th>action</th><th>planned</th>"
        "<th>fired</th><th>late</th><th>result</th></tr>\n";

@@ -101,8 +101,19 @@ RunOutcome RunScenario(const Scenario& scenario, Lab& lab, const RunnerOptions& 
       std::to_string(scenario.containers.size()) + " containers (" + lab.Kind() + ")");
   auto build_start = Clock::now();
   Status built = lab.CreateNetwork(scenario.lab.network);
-  for (const auto& m : scenario.lab.machines)
-    if (built.ok()) built = lab.CreateMachine(m).WithContext("create machine '" + m.name + "'");
+  if (built.ok()) {
+    // Machines boot in parallel (Lab is thread-safe); the first error wins.
+    std::vector<Status> made(scenario.lab.machines.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < made.size(); ++i)
+      threads.emplace_back([&, i] {
+        const MachineSpec& m = scenario.lab.machines[i];
+        made[i] = lab.CreateMachine(m).WithContext("create machine '" + m.name + "'");
+      });
+    for (auto& t : threads) t.join();
+    for (const auto& st : made)
+      if (built.ok() && !st.ok()) built = st;
+  }
   for (const auto& image : scenario.images)
     if (built.ok()) built = lab.SeedImage(image).WithContext("seed image '" + image + "'");
   for (const auto& c : scenario.containers)
