@@ -117,7 +117,7 @@ def main():
         proc.wait(timeout=30)
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(exec_root, ignore_errors=True)
-        for ctl in ("memory", "cpu", "cpuacct", "pids", "cpuset", "blkio", "devices", "freezer", ""):
+        for ctl in ("memory", "cpu", "cpuacct", "pids", "cpuset", "blkio", "devices", "freezer", "systemd", ""):
             base = "/sys/fs/cgroup/%s%s" % (ctl, cg) if ctl else "/sys/fs/cgroup" + cg
             for d in (base + "/bare", base):
                 try:

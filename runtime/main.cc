@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -84,7 +85,9 @@ int main(int argc, char** argv) {
   std::cerr << "berthd: signal " << sig << ", stopping containers\n";
   server.Stop();
   io.join();
-  engine->reset();
+  (*engine)->containers().Shutdown();
   unlink(socket.c_str());
-  return 0;
+  // Every state change is already on disk; skip destructors, which would wait
+  // for handler threads still blocked on clients (e.g. a pending `docker wait`).
+  _exit(0);
 }
