@@ -89,11 +89,13 @@ class Net:
 @pytest.fixture
 def net():
     n = Net()
-    n.run("stats")  # starts the fabric from its state file
-    for i, name in enumerate(["m1", "m2", "m3"]):
-        n.add_machine(name, 11 + i)
-    yield n
-    n.close()
+    try:
+        n.run("stats")  # starts the fabric from its state file
+        for i, name in enumerate(["m1", "m2", "m3"]):
+            n.add_machine(name, 11 + i)
+        yield n
+    finally:
+        n.close()
 
 
 def test_listings_in_json_and_table(net):
