@@ -309,16 +309,18 @@ void AddNetCommands(CLI::App& app, Context& ctx) {
               "`berth net clear` removes them");
         Json spec(o->spec);
         if (o->limit) spec["limit"] = o->limit;
-        if (o->seed >= 0) {
-          BERTH_ASSIGN_OR_RETURN(Json ignored,
-                                 Request(ctx, o->network, {{"op", "seed"}, {"seed", o->seed}}));
-        }
         BERTH_ASSIGN_OR_RETURN(Json r, Request(ctx, o->network,
                                                {{"op", "impair"},
                                                 {"from", o->from},
                                                 {"to", o->to},
                                                 {"both", o->both},
                                                 {"impairment", spec}}));
+        // Reseeding after the rule went in keeps a refused rule from changing
+        // anything.
+        if (o->seed >= 0) {
+          BERTH_ASSIGN_OR_RETURN(Json ignored,
+                                 Request(ctx, o->network, {{"op", "seed"}, {"seed", o->seed}}));
+        }
         std::cout << o->from << " -> " << o->to << (o->both ? " (both ways)" : "") << ": "
                   << ImpairmentText(r["impairment"]) << "\n";
         return Status::Ok();
