@@ -6,6 +6,7 @@
 #include "runtime/api_router.h"
 #include "runtime/api_util.h"
 #include "runtime/engine.h"
+#include "runtime/registry_client.h"
 
 namespace berth::runtime {
 namespace {
@@ -133,6 +134,55 @@ Result<ApiResponse> Save(Engine& e, const ApiRequest& req) {
   return r;
 }
 
+// Streams progress lines as Docker's JSON messages; a failure becomes an
+// errorDetail message, which the docker client prints and exits non-zero on.
+ApiResponse ProgressStream(std::function<Status(const Progress&)> work) {
+  return StreamJsonLines([work](Conn& conn) {
+    Status st = work([&](const std::string& line) {
+      (void)conn.Write(Json{{"status", line}}.dump() + "\n");
+    });
+    if (!st.ok())
+      (void)conn.Write(
+          Json{{"errorDetail", {{"message", st.message()}}}, {"error", st.message()}}.dump() +
+          "\n");
+  });
+}
+
+Result<ApiResponse> PullImage(Engine& e, const ApiRequest& req) {
+  if (!req.Query("fromSrc").empty()) return Unsupported("docker import");
+  std::string image = req.Query("fromImage");
+  std::string tag = req.Query("tag");
+  if (tag.rfind("sha256:", 0) == 0) return Unsupported("pull by digest");
+  std::string wanted = tag.empty() ? image : image + ":" + tag;
+  BERTH_ASSIGN_OR_RETURN(std::string remote, ResolveRegistry(wanted, e.options().default_registry));
+  BERTH_ASSIGN_OR_RETURN(RegistryRef ref, ParseRegistryRef(remote));
+  std::string local = remote == wanted ? "" : wanted;  // Hub names stay as the user wrote them
+  ImageStore* store = &e.images();
+  EventBus* events = &e.events();
+  std::string tmp = e.options().root + "/tmp";
+  return ProgressStream([store, events, ref, tmp, local](const Progress& p) {
+    p("Pulling from " + ref.repo);
+    Status st = Pull(*store, ref, tmp, p, local);
+    if (st.ok()) events->Publish("image", "pull", local.empty() ? ref.Normalized() : local);
+    return st;
+  });
+}
+
+Result<ApiResponse> PushImage(Engine& e, const ApiRequest& req) {
+  std::string tag = req.Query("tag");
+  std::string name = req.Param("name");
+  BERTH_ASSIGN_OR_RETURN(RegistryRef ref, ParseRegistryRef(tag.empty() ? name : name + ":" + tag));
+  BERTH_RETURN_IF_ERROR(e.images().Resolve(ref.Normalized()).status());
+  ImageStore* store = &e.images();
+  EventBus* events = &e.events();
+  return ProgressStream([store, events, ref](const Progress& p) {
+    p("The push refers to repository [" + ref.host + "/" + ref.repo + "]");
+    Status st = Push(*store, ref, p);
+    if (st.ok()) events->Publish("image", "push", ref.Normalized());
+    return st;
+  });
+}
+
 Result<ApiResponse> NotImplemented(const std::string& what) { return Unsupported(what); }
 
 }  // namespace
@@ -149,6 +199,8 @@ std::vector<Route> ImageRoutes() {
       {"POST", "/build", [](Engine&, const ApiRequest&) { return NotImplemented("docker build"); }},
       {"POST", "/commit",
        [](Engine&, const ApiRequest&) { return NotImplemented("docker commit"); }},
+      {"POST", "/images/create", PullImage},
+      {"POST", "/images/{name*}/push", PushImage},
       {"GET", "/images/{name*}/json", Inspect},
       {"GET", "/images/{name*}/history", History},
       {"GET", "/images/{name*}/get", Save},

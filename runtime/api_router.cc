@@ -123,6 +123,14 @@ ApiResponse Router::Dispatch(Engine& engine, ApiRequest& req) const {
   if (path_known)
     return ErrorResponse(
         Status(Code::kInternal, std::string(kUnsupportedPrefix) + req.method + " " + req.path));
+  // Object names with '/' (e.g. an image "127.0.0.1:5000/x") do not match a
+  // one-segment route; the docker client needs a 404 to try the next kind.
+  for (const char* kind : {"containers", "volumes", "networks", "exec"}) {
+    std::string prefix = std::string("/") + kind + "/";
+    if (req.path.rfind(prefix, 0) == 0)
+      return ErrorResponse(
+          NotFound(std::string("No such ") + kind + " object: " + req.path.substr(prefix.size())));
+  }
   return ErrorResponse(Unsupported("the endpoint " + req.method + " " + req.path));
 }
 

@@ -228,7 +228,7 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
 }
 
 void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
-  auto code = WaitExit(pid);
+  auto code = WaitAdopted(pid);
   std::shared_ptr<IoPump> pump;
   {
     std::lock_guard<std::mutex> lock(mu_);

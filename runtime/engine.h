@@ -16,7 +16,8 @@ struct EngineOptions {
   std::string exec_root = "/run/berth";
   std::string crun = "crun";
   std::string cgroup_parent = "/berth";
-  std::string name;  // reported by `docker info` (defaults to the hostname)
+  std::string name;              // reported by `docker info` (defaults to the hostname)
+  std::string default_registry;  // serves Docker Hub names, e.g. "10.0.2.100:5000"
 };
 
 class Engine {

@@ -98,6 +98,20 @@ Result<int> WaitExit(int pid) {
   return WEXITSTATUS(status);
 }
 
+Result<int> WaitAdopted(int pid) {
+  for (int tries = 0; tries < 2000; ++tries) {
+    int status = 0;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+    if (r == 0) return WaitExit(pid);  // our child now, still running
+    if (errno == EINTR) continue;
+    if (errno != ECHILD) return ErrnoStatus("wait for process " + std::to_string(pid), errno);
+    if (kill(pid, 0) != 0 && errno == ESRCH) break;  // gone, and never ours
+    usleep(5000);
+  }
+  return ErrnoStatus("wait for process " + std::to_string(pid), ECHILD);
+}
+
 Result<UniqueFd> ListenConsoleSocket(const std::string& path) {
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) return ErrnoStatus("socket", errno);

@@ -34,6 +34,11 @@ Result<int> SpawnWithFds(const std::vector<std::string>& argv, int in, int out, 
 // Waits for child `pid`; returns its exit code (128+signal when killed).
 Result<int> WaitExit(int pid);
 
+// Waits for a process that becomes berthd's child only once crun's helper
+// processes exit (berthd is their subreaper): retries while the process exists
+// but is not a child yet, then waits as WaitExit does.
+Result<int> WaitAdopted(int pid);
+
 // A listening unix socket at `path` for crun's --console-socket.
 Result<UniqueFd> ListenConsoleSocket(const std::string& path);
 // Accepts one connection on `listener` and receives the pty master crun sends.

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--cgroup-parent", opts.cgroup_parent, "cgroup under which containers go")
       ->capture_default_str();
   app.add_option("--name", opts.name, "engine name reported by docker info");
+  app.add_option("--default-registry", opts.default_registry,
+                 "HOST:PORT serving Docker Hub names (docker pull busybox); none: refused");
   app.add_option("--tls-listen", tls.listen,
                  "HOST:PORT for the mutual-TLS listener, e.g. 0.0.0.0:2376");
   app.add_option("--tlscacert", tls.ca_cert, "CA that client certificates must chain to");
