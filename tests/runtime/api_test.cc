@@ -4,6 +4,7 @@
 #include "runtime/api_router.h"
 #include "runtime/api_util.h"
 #include "runtime/container_request.h"
+#include "runtime/registry_client.h"
 
 namespace berth::runtime {
 namespace {
@@ -100,6 +101,28 @@ TEST(Util, HumanDurationAndFilters) {
   ASSERT_TRUE(f.ok());
   EXPECT_EQ((*f)["status"], std::vector<std::string>{"exited"});
   EXPECT_EQ((*f)["name"], std::vector<std::string>{"web"});
+}
+
+}  // namespace
+}  // namespace berth::runtime
+
+namespace berth::runtime {
+namespace {
+
+TEST(Registry, ReferencesAndHubMapping) {
+  auto r = ParseRegistryRef("127.0.0.1:5000/lab/busybox:1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->host, "127.0.0.1:5000");
+  EXPECT_EQ(r->repo, "lab/busybox");
+  EXPECT_EQ(r->tag, "1");
+  EXPECT_EQ(ParseRegistryRef("localhost:5000/x")->tag, "latest");
+  EXPECT_FALSE(ParseRegistryRef("busybox").ok());
+  EXPECT_FALSE(ParseRegistryRef("user/repo").ok());  // Docker Hub user repo: no host
+  // Hub names never leave for the internet.
+  EXPECT_FALSE(ResolveRegistry("docker.io/library/busybox:latest", "").ok());
+  EXPECT_EQ(*ResolveRegistry("docker.io/library/busybox:1", "10.0.2.100:5000"),
+            "10.0.2.100:5000/busybox:1");
+  EXPECT_EQ(*ResolveRegistry("127.0.0.1:5000/x:1", ""), "127.0.0.1:5000/x:1");
 }
 
 }  // namespace
