@@ -9,8 +9,7 @@ import urllib.request
 
 import pytest
 
-from conftest import Engine
-from test_tls import free_port
+from berthd_harness import Engine, free_port
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,11 @@ a client certificate from the CA works; none, or one from another CA, fails
 at the handshake."""
 import os
 import shutil
-import socket
 import subprocess
 
 import pytest
 
-from conftest import Engine
+from berthd_harness import Engine, free_port
 
 
 def openssl(*args, cwd):
@@ -32,12 +31,6 @@ def make_cert(d, ca, name, server):
     openssl("x509", "-req", "-in", name + ".csr", "-CA", ca + ".pem", "-CAkey", ca + "-key.pem",
             "-CAcreateserial", "-days", "2", "-extfile", ext, "-out", name + ".pem", cwd=d)
     os.chmod(os.path.join(d, name + "-key.pem"), 0o600)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
