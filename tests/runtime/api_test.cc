@@ -1,9 +1,12 @@
 // API request decoding and routing, without a server.
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include "base/file_util.h"
 #include "runtime/api_router.h"
 #include "runtime/api_util.h"
 #include "runtime/container_request.h"
+#include "runtime/engine.h"
 #include "runtime/registry_client.h"
 
 namespace berth::runtime {
@@ -76,19 +79,25 @@ TEST(Router, VersionPrefixParamsAndUnknownEndpoints) {
           seen = req.Param("name");
           return ApiResponse::NoContent();
         }}});
-  Engine* none = nullptr;
+  char tmpl[] = "/tmp/berth-router-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  auto engine = Engine::Open({.root = dir + "/root", .exec_root = dir + "/run"});
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  Engine* eng = engine->get();
   ApiRequest a{.method = "GET", .path = "/v1.43/containers/abc/json"};
-  EXPECT_EQ(router.Dispatch(*none, a).status, 200);
+  EXPECT_EQ(router.Dispatch(*eng, a).status, 200);
   EXPECT_EQ(seen, "abc");
   ApiRequest b{.method = "DELETE", .path = "/v1.43/images/127.0.0.1:5000/x/busybox:1"};
-  EXPECT_EQ(router.Dispatch(*none, b).status, 204);
+  EXPECT_EQ(router.Dispatch(*eng, b).status, 204);
   EXPECT_EQ(seen, "127.0.0.1:5000/x/busybox:1");
   ApiRequest c{.method = "POST", .path = "/v1.43/swarm/init"};
-  ApiResponse rc = router.Dispatch(*none, c);
+  ApiResponse rc = router.Dispatch(*eng, c);
   EXPECT_EQ(rc.status, 501);
   EXPECT_NE(rc.body["message"].get<std::string>().find("/swarm/init"), std::string::npos);
   ApiRequest d{.method = "GET", .path = "/v1.12/containers/abc/json"};
-  EXPECT_EQ(router.Dispatch(*none, d).status, 400);  // too old
+  EXPECT_EQ(router.Dispatch(*eng, d).status, 400);  // too old
+  engine->reset();
+  (void)RemoveAll(dir);
 }
 
 TEST(Util, HumanDurationAndFilters) {
