@@ -66,7 +66,7 @@ Status ContainerManager::Load() {
     live->rec = std::move(*rec);
     if (live->rec.state.state == RunState::kRunning ||
         live->rec.state.state == RunState::kRemoving) {
-      Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
+      (void)Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
       (void)Unmount(Dir(id) + "/rootfs");
       live->rec.state.state = RunState::kExited;
       live->rec.state.exit_code = 255;

@@ -83,7 +83,7 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
     BERTH_ASSIGN_OR_RETURN(ImageRecord image, images_.Resolve(spec.image_id));
     (void)Unmount(rootfs);
     if (PathExists(opts_.exec_root + "/crun/" + id))  // a delete still under way
-      Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
+      (void)Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
     BERTH_RETURN_IF_ERROR(
         MountOverlay(images_.LayerDirs(image), dir + "/upper", dir + "/work", rootfs));
     const Json ic = image.config.value("config", Json::object());
@@ -186,7 +186,7 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
   lock.lock();
   c->starting = false;
   if (!st.ok()) {
-    Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
+    (void)Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
     (void)Unmount(rootfs);
     if (networks_ && !netns.empty()) networks_->Detach(id);
     c->rec.state.error = st.message();

@@ -42,7 +42,7 @@ Result<std::string> NormalizeRef(const std::string& ref) {
 Result<std::unique_ptr<ImageStore>> ImageStore::Open(const std::string& root) {
   for (const char* sub : {"/image/layers", "/image/configs", "/image/tmp"})
     BERTH_RETURN_IF_ERROR(MakeDirs(root + sub, 0700));
-  RemoveAll(root + "/image/tmp");  // half-imported layers from a crash
+  (void)RemoveAll(root + "/image/tmp");  // half-imported layers from a crash
   BERTH_RETURN_IF_ERROR(MakeDirs(root + "/image/tmp", 0700));
   std::unique_ptr<ImageStore> store(new ImageStore(root + "/image"));
   BERTH_RETURN_IF_ERROR(store->LoadTags());
@@ -75,12 +75,12 @@ Result<std::string> ImageStore::ImportLayer(ByteSource* raw) {
   TeeSource tee(raw, copy.get());
   auto stats = ExtractLayer(&tee, tmp + "/diff");
   if (!stats.ok()) {
-    RemoveAll(tmp);
+    (void)RemoveAll(tmp);
     return stats.status().WithContext("extract layer");
   }
   auto digest = tee.Finish();
   if (!digest.ok()) {
-    RemoveAll(tmp);
+    (void)RemoveAll(tmp);
     return digest.status();
   }
   std::string diff_id = *digest;
@@ -88,9 +88,9 @@ Result<std::string> ImageStore::ImportLayer(ByteSource* raw) {
   BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(tmp + "/layer.json", meta, 0600));
   std::string final_dir = root_ + "/layers/" + DigestHex(diff_id);
   if (PathExists(final_dir)) {
-    RemoveAll(tmp);  // the same content is stored already
+    (void)RemoveAll(tmp);  // the same content is stored already
   } else if (rename(tmp.c_str(), final_dir.c_str()) != 0) {
-    RemoveAll(tmp);
+    (void)RemoveAll(tmp);
     return ErrnoStatus("store layer " + diff_id, errno);
   }
   return diff_id;
@@ -225,7 +225,7 @@ Result<std::vector<Json>> ImageStore::Remove(
   }
   for (const auto& l : rec.diff_ids) {
     if (std::find(still_used.begin(), still_used.end(), l) != still_used.end()) continue;
-    RemoveAll(root_ + "/layers/" + DigestHex(l));
+    (void)RemoveAll(root_ + "/layers/" + DigestHex(l));
     report.push_back({{"Deleted", l}});
   }
   return report;
