@@ -36,17 +36,20 @@ std::string Unescape(const std::string& s) {
   return out;
 }
 
+// Serves bytes Beast read past the request head before any new socket read.
+size_t TakePrefix(std::string& prefix, char* buf, size_t n) {
+  size_t k = std::min(n, prefix.size());
+  memcpy(buf, prefix.data(), k);
+  prefix.erase(0, k);
+  return k;
+}
+
 // Byte stream over a plain socket, serving bytes Beast already buffered first.
 class PlainConn : public Conn {
  public:
   PlainConn(int fd, std::string prefix) : fd_(fd), prefix_(std::move(prefix)) {}
   Result<size_t> Read(char* buf, size_t n) override {
-    if (!prefix_.empty()) {
-      size_t k = std::min(n, prefix_.size());
-      memcpy(buf, prefix_.data(), k);
-      prefix_.erase(0, k);
-      return k;
-    }
+    if (!prefix_.empty()) return TakePrefix(prefix_, buf, n);
     for (;;) {
       ssize_t r = ::read(fd_, buf, n);
       if (r < 0 && errno == EINTR) continue;
@@ -76,12 +79,7 @@ class TlsConn : public Conn {
  public:
   TlsConn(SSL* ssl, int fd, std::string prefix) : ssl_(ssl), fd_(fd), prefix_(std::move(prefix)) {}
   Result<size_t> Read(char* buf, size_t n) override {
-    if (!prefix_.empty()) {
-      size_t k = std::min(n, prefix_.size());
-      memcpy(buf, prefix_.data(), k);
-      prefix_.erase(0, k);
-      return k;
-    }
+    if (!prefix_.empty()) return TakePrefix(prefix_, buf, n);
     int r = SSL_read(ssl_, buf, static_cast<int>(n));
     if (r > 0) return static_cast<size_t>(r);
     int err = SSL_get_error(ssl_, r);
