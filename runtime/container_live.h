@@ -8,6 +8,7 @@
 
 #include "base/fd.h"
 #include "runtime/container_manager.h"
+#include "runtime/port_proxy.h"
 
 namespace berth::runtime {
 
@@ -18,6 +19,7 @@ struct ContainerManager::Live {
   UniqueFd stdin_r, stdin_w;                          // container stdin pipe (OpenStdin, no tty)
   UniqueFd pty;                                       // pty master (Tty)
   std::string pending_input;                          // tty input that arrived before the pty
+  std::unique_ptr<PortProxy> proxy;                   // published ports, while running
   uint64_t exits = 0;                                 // bumped at each exit
   bool starting = false;
   bool removed = false;

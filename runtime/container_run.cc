@@ -183,6 +183,15 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
   }
   stdin_r.Reset();
 
+  std::unique_ptr<PortProxy> proxy;
+  if (st.ok() && !spec.ports.empty() && spec.network_mode != "host") {
+    auto px = PortProxy::Start(pid, spec.ports);
+    st = px.status();
+    if (px.ok())
+      proxy = std::move(*px);
+    else
+      ::kill(pid, SIGKILL), (void)WaitAdopted(pid);
+  }
   lock.lock();
   c->starting = false;
   if (!st.ok()) {
@@ -201,6 +210,7 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
     if (c->rec.spec.auto_remove) std::thread([this, c] { (void)RemoveNow(c, true); }).detach();
     return st;
   }
+  c->proxy = std::move(proxy);
   c->rec.state.state = RunState::kRunning;
   c->rec.state.pid = pid;
   c->rec.state.started_at = NowRfc3339();
@@ -251,6 +261,7 @@ void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
     s.pid = 0;
     s.finished_at = NowRfc3339();
     c->pump.reset();
+    c->proxy.reset();
     c->pty.Reset();
     c->stdin_w.Reset();
     c->exits++;

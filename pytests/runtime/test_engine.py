@@ -216,3 +216,31 @@ def test_events_stream(engine):
     actions = out.split()
     for a in ("create", "start", "die", "destroy"):
         assert a in actions
+
+
+def test_published_port_answers(engine):
+    # berthd runs in the test's own network namespace; bring its loopback up
+    # there (never on the host) and connect from inside it.
+    ns = ["nsenter", "-t", str(engine.proc.pid), "-n"]
+    subprocess.run(ns + ["ip", "link", "set", "lo", "up"], check=True)
+    engine.docker("run", "-d", "--name", "web", "-p", "18080:80", "busybox", "sh", "-c",
+                  "echo published > /tmp/index.html; exec httpd -f -p 80 -h /tmp")
+    try:
+        assert "18080->80/tcp" in engine.out("ps", "--format", "{{.Ports}}", "--filter", "name=web")
+        deadline = time.time() + 10
+        while True:
+            res = subprocess.run(ns + ["wget", "-qO-", "http://127.0.0.1:18080/index.html"],
+                                 capture_output=True, text=True)
+            if res.returncode == 0 or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert res.stdout == "published\n"
+        res = engine.docker("run", "-d", "--name", "web2", "-p", "18080:80", "busybox", "sleep",
+                            "30", check=False)
+        assert res.returncode != 0 and "Address already in use" in res.stderr
+        engine.docker("rm", "-f", "web2")
+    finally:
+        engine.docker("rm", "-f", "web")
+    res = subprocess.run(ns + ["wget", "-T", "2", "-qO-", "http://127.0.0.1:18080/index.html"],
+                         capture_output=True, text=True)
+    assert res.returncode != 0  # the listener went with the container
