@@ -15,6 +15,8 @@
 #include "machine/libvirt_hypervisor.h"
 #include "machine/manager.h"
 #include "machine/ssh.h"
+#include "provisioners/certs.h"
+#include "provisioners/engine_provisioner.h"
 
 namespace berth::cli {
 namespace {
@@ -29,13 +31,17 @@ struct Stack {
         driver(hypervisor, store),
         lab(ctx.home),
         readiness(store, driver),
+        provisioner(store, provisioners::CacheDir(ctx.home)),
         manager(store, driver, lab, readiness,
-                [home = ctx.home] { return machine::EnsureGuestImage(home); }) {}
+                [home = ctx.home] { return machine::EnsureGuestImage(home); }) {
+    manager.set_provisioner(&provisioner);
+  }
   machine::Store store;
   machine::LibvirtHypervisor hypervisor;
   machine::LibvirtDriver driver;
   machine::FabricLabNetwork lab;
   machine::GuestReadiness readiness;
+  provisioners::EngineProvisioner provisioner;
   Manager manager;
 };
 
@@ -101,13 +107,15 @@ void AddMachineCommands(CLI::App& app, Context& ctx) {
     auto disk = std::make_shared<std::string>("2G");
     auto timeout = std::make_shared<int>(300);
     auto network = std::make_shared<std::string>("default");
+    auto no_engine = std::make_shared<bool>(false);
     cmd->add_option("names", *names, "machine names")->required();
+    cmd->add_flag("--no-engine", *no_engine, "do not install berthd (machines with SSH only)");
     cmd->add_option("--cpus", *cpus, "virtual CPUs (default 1)");
     cmd->add_option("--memory,-m", *memory, "memory, e.g. 256M or 1G (default 256M)");
     cmd->add_option("--disk", *disk, "data disk size, e.g. 2G (default 2G)");
     cmd->add_option("--network", *network, "lab network to attach to (default 'default')");
     cmd->add_option("--timeout", *timeout, "seconds to wait for each machine to answer SSH");
-    cmd->callback([&ctx, names, cpus, memory, disk, timeout, network] {
+    cmd->callback([&ctx, names, cpus, memory, disk, timeout, network, no_engine] {
       machine::CreateOptions o;
       o.resources.cpus = *cpus;
       auto mem = machine::ParseSizeMb(*memory);
@@ -126,6 +134,7 @@ void AddMachineCommands(CLI::App& app, Context& ctx) {
       o.network = *network;
       Stack stack(ctx);
       o.libvirt_uri = stack.hypervisor.uri();
+      if (*no_engine) stack.manager.set_provisioner(nullptr);
       Progress progress(StderrIsTty());
       stack.manager.set_progress(
           [&](const std::string& m, const std::string& w) { progress.Update(m, w); });
@@ -291,6 +300,83 @@ void AddMachineCommands(CLI::App& app, Context& ctx) {
            [](Stack& s, const std::string& n, int) { return s.manager.Pause(n); });
   add_each("resume", "unfreeze paused machines", false,
            [](Stack& s, const std::string& n, int) { return s.manager.Resume(n); });
+
+  // provision / upgrade / regenerate-certs: (re)install the engine.
+  auto add_provision = [&](const char* verb, const char* help, bool new_cert) {
+    add_each(verb, help, false, [new_cert](Stack& s, const std::string& n, int) {
+      auto c = s.manager.Load(n);
+      if (!c.ok()) return c.status();
+      Progress p(StderrIsTty());
+      auto progress = [&](const std::string& m, const std::string& w) { p.Update(m, w); };
+      Status st = new_cert ? s.provisioner.RegenerateCerts(*c, progress)
+                           : s.provisioner.Provision(*c, progress);
+      p.Finish(n, st.ok(), st.ok() ? "engine answering" : "failed");
+      return st;
+    });
+  };
+  add_provision("provision", "install or re-install the engine in machines", false);
+  add_provision("upgrade", "install the engine matching this berth's version", false);
+  add_provision("regenerate-certs", "make new TLS server certificates and restart the engine",
+                true);
+
+  // env
+  {
+    auto* cmd = machine->add_subcommand("env", "print the commands that point docker at a machine");
+    auto name = std::make_shared<std::string>();
+    auto shell = std::make_shared<std::string>("sh");
+    auto unset = std::make_shared<bool>(false);
+    cmd->add_option("name", *name, "machine name");
+    cmd->add_option("--shell", *shell, "sh (also bash, zsh), fish or powershell")
+        ->check(CLI::IsMember({"sh", "bash", "zsh", "fish", "powershell"}));
+    cmd->add_flag("--unset,-u", *unset, "print the commands that undo it");
+    cmd->callback([&ctx, name, shell, unset] {
+      std::vector<std::pair<std::string, std::string>> vars;
+      std::string hint_name = name->empty() ? "NAME" : *name;
+      if (!*unset) {
+        if (name->empty()) {
+          ctx.exit_code = Fail(InvalidArgument("env: name the machine (berth machine env NAME)"));
+          return;
+        }
+        Stack stack(ctx);
+        auto c = stack.manager.Load(*name);
+        if (!c.ok()) {
+          ctx.exit_code = Fail(c.status());
+          return;
+        }
+        auto certs = provisioners::EnsureClientCerts(stack.store);
+        if (!certs.ok()) {
+          ctx.exit_code = Fail(certs.status());
+          return;
+        }
+        vars = {{"DOCKER_TLS_VERIFY", "1"},
+                {"DOCKER_HOST", machine::EngineUrl(*c)},
+                {"DOCKER_CERT_PATH", certs->dir},
+                {"DOCKER_MACHINE_NAME", *name}};
+      } else {
+        vars = {{"DOCKER_TLS_VERIFY", ""},
+                {"DOCKER_HOST", ""},
+                {"DOCKER_CERT_PATH", ""},
+                {"DOCKER_MACHINE_NAME", ""}};
+      }
+      for (const auto& [k, v] : vars) {
+        if (*shell == "fish")
+          std::cout << (*unset ? "set -e " + k + ";" : "set -gx " + k + " \"" + v + "\";") << "\n";
+        else if (*shell == "powershell")
+          std::cout << (*unset ? "Remove-Item Env:\\" + k : "$Env:" + k + " = \"" + v + "\"")
+                    << "\n";
+        else
+          std::cout << (*unset ? "unset " + k : "export " + k + "=\"" + v + "\"") << "\n";
+      }
+      std::string eval =
+          *shell == "fish" ? "eval (berth machine env " + hint_name + " --shell fish)"
+          : *shell == "powershell"
+              ? "& berth machine env " + hint_name + " --shell powershell | Invoke-Expression"
+              : "eval \"$(berth machine env " + hint_name + ")\"";
+      if (*unset) eval = "";
+      if (!eval.empty())
+        std::cout << "# Run this command to configure your shell:\n# " << eval << "\n";
+    });
+  }
 
   // rm
   {

@@ -18,6 +18,9 @@ CLI::Validator FormatValidator() { return CLI::IsMember({"table", "json"}); }
 
 int main(int argc, char** argv) {
   using namespace berth::cli;
+  // A peer that goes away (ssh, a closed pipe) is an error to report, not a
+  // reason to die.
+  std::signal(SIGPIPE, SIG_IGN);
   Context ctx;
   const char* home = std::getenv("BERTH_HOME");
   const char* user_home = std::getenv("HOME");

@@ -142,6 +142,7 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
   // Once the domain boots, a failure keeps the machine for inspection: the
   // error names the serial log and `rm -f`.
   BERTH_RETURN_IF_ERROR(readiness_.WaitReady(c, offset, o.timeout, progress_).WithContext(ctx));
+  if (provisioner_) BERTH_RETURN_IF_ERROR(provisioner_->Provision(c, progress_).WithContext(ctx));
   c.phase = "ready";
   BERTH_RETURN_IF_ERROR(store_.Save(c).WithContext(ctx));
   if (progress_) progress_(name, "ready");
@@ -151,7 +152,8 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
 Status Manager::Boot(MachineConfig& c, std::chrono::seconds timeout) {
   size_t offset = FileSize(store_.PathOf(c.name, "serial.log"));
   BERTH_RETURN_IF_ERROR(driver_.Start(c));
-  return readiness_.WaitReady(c, offset, timeout, progress_);
+  BERTH_RETURN_IF_ERROR(readiness_.WaitReady(c, offset, timeout, progress_));
+  return provisioner_ ? provisioner_->AfterBoot(c, progress_) : Status::Ok();
 }
 
 Status Manager::Start(const std::string& name, std::chrono::seconds timeout) {

@@ -15,6 +15,7 @@
 #include "machine/driver.h"
 #include "machine/guest_image.h"
 #include "machine/lab_network.h"
+#include "machine/provisioner.h"
 #include "machine/readiness.h"
 #include "machine/store.h"
 
@@ -46,6 +47,8 @@ class Manager {
           ImageFn image);
 
   void set_progress(ProgressFn progress) { progress_ = std::move(progress); }
+  // Run on every new machine once it answers SSH; null: none.
+  void set_provisioner(Provisioner* provisioner) { provisioner_ = provisioner; }
 
   // Validates every name and the resources first (nothing is created when one
   // is wrong), then creates the machines in parallel. Returns one Status per
@@ -78,6 +81,7 @@ class Manager {
   Readiness& readiness_;
   ImageFn image_;
   ProgressFn progress_;
+  Provisioner* provisioner_ = nullptr;
 };
 
 }  // namespace berth::machine

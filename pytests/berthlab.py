@@ -70,9 +70,9 @@ class Lab:
             self.run("machine", "rm", "-f", *names, check=False, timeout=300)
         for pidfile in Path(self.home).glob("networks/*/*.pid"):
             try:
-                pid = int(pidfile.read_text().split()[0])
+                pid = int(json.loads(pidfile.read_text())["pid"])
                 os.kill(pid, 15)
-            except (ValueError, ProcessLookupError, PermissionError, IndexError):
+            except (ValueError, KeyError, TypeError, ProcessLookupError, PermissionError):
                 pass
         shutil.rmtree(self.home, ignore_errors=True)
 

@@ -1,0 +1,136 @@
+#include "provisioners/engine_provisioner.h"
+
+#include <unistd.h>
+
+#include "base/file_util.h"
+#include "base/subprocess.h"
+#include "machine/ssh.h"
+#include "provisioners/certs.h"
+#include "provisioners/engine_bundle.h"
+#include "provisioners/engine_ping.h"
+
+namespace berth::provisioners {
+namespace {
+
+constexpr const char* kBundleRoot = "/var/lib/berth/engine-bundle";
+
+Result<std::string> Ssh(const machine::Store& store, const machine::MachineConfig& c,
+                        const std::string& command, const std::string& stdin_data = "") {
+  RunOptions o;
+  o.stdin_data = stdin_data;
+  o.timeout = std::chrono::minutes(5);
+  return RunChecked(machine::SshArgv(store, c, false, {command}), o);
+}
+
+}  // namespace
+
+std::string CacheDir(const std::string& home) {
+  const char* cache = getenv("BERTH_CACHE");
+  return cache && *cache ? cache : home + "/cache";
+}
+
+std::string EngineRunScript(const machine::MachineConfig& c, const std::string& version) {
+  std::string b = std::string(kBundleRoot) + "/" + version;
+  return "#!/bin/sh\n"
+         "# berthd, installed by berth's engine provisioner. runsv restarts it.\n"
+         "exec 2>&1\n"
+         "b=" +
+         b +
+         "\n"
+         "export LD_LIBRARY_PATH=$b/lib PATH=$b/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+         "mkdir -p /run/berth\n"
+         "exec $b/bin/berthd --root /var/lib/berth/engine -H unix:///run/berth/engine.sock \\\n"
+         "  --tls-listen 0.0.0.0:2376 --tlscacert /var/lib/berth/tls/ca.pem \\\n"
+         "  --tlscert /var/lib/berth/tls/server.pem --tlskey /var/lib/berth/tls/server-key.pem \\\n"
+         "  --crun $b/bin/crun --name " +
+         c.name + "\n";
+}
+
+Status EngineProvisioner::Provision(const machine::MachineConfig& c,
+                                    const machine::ProgressFn& progress) {
+  return Install(c, progress, !PathExists(store_.PathOf(c.name, "server.pem")));
+}
+
+Status EngineProvisioner::AfterBoot(const machine::MachineConfig& c,
+                                    const machine::ProgressFn& progress) {
+  if (!PathExists(store_.PathOf(c.name, "server.pem"))) return Status::Ok();
+  BERTH_ASSIGN_OR_RETURN(ClientCerts certs, EnsureClientCerts(store_));
+  if (progress)
+    progress(c.name, "waiting for the engine on " + c.host + ":" + std::to_string(c.engine_port));
+  return WaitForEngine(c.host, c.engine_port, certs, timeout_)
+      .WithContext("machine '" + c.name + "': engine (berthd's output is in the serial log " +
+                   store_.PathOf(c.name, "serial.log") + ")");
+}
+
+Status EngineProvisioner::RegenerateCerts(const machine::MachineConfig& c,
+                                          const machine::ProgressFn& progress) {
+  return Install(c, progress, true);
+}
+
+Status EngineProvisioner::Install(const machine::MachineConfig& c,
+                                  const machine::ProgressFn& progress, bool new_cert) {
+  std::string ctx = "install the engine on machine '" + c.name + "'";
+  auto say = [&](const std::string& what) {
+    if (progress) progress(c.name, what);
+  };
+  say("preparing TLS certificates and the engine bundle");
+  BERTH_ASSIGN_OR_RETURN(ClientCerts certs, EnsureClientCerts(store_));
+  if (new_cert) BERTH_RETURN_IF_ERROR(MakeServerCert(store_, c).WithContext(ctx));
+  BERTH_ASSIGN_OR_RETURN(EngineBundle bundle, EnsureEngineBundle(cache_dir_));
+
+  std::string dir = std::string(kBundleRoot) + "/" + bundle.version;
+  auto have = Ssh(store_, c, "test -x " + dir + "/bin/berthd && echo have || echo missing");
+  if (!have.ok()) return have.status().WithContext(ctx);
+  if (have->find("have") == std::string::npos) {
+    say("uploading the engine bundle " + bundle.version);
+    BERTH_ASSIGN_OR_RETURN(std::string tarball, ReadFile(bundle.tarball));
+    auto up = Ssh(store_, c,
+                  "rm -rf " + dir + ".tmp && mkdir -p " + dir + ".tmp && tar xzf - -C " + dir +
+                      ".tmp && mv " + dir + ".tmp " + dir,
+                  tarball);
+    if (!up.ok()) return up.status().WithContext(ctx);
+  }
+
+  // TLS material and the service, as one tar into /var/lib/berth.
+  say("configuring and starting berthd");
+  std::string staging = store_.PathOf(c.name, ".provision");
+  RemoveAll(staging).ok();
+  auto cleanup = [&](Status s) {
+    RemoveAll(staging).ok();
+    return s.WithContext(ctx);
+  };
+  if (Status s = MakeDirs(staging + "/tls", 0700); !s.ok()) return cleanup(s);
+  if (Status s = MakeDirs(staging + "/services.new/berthd", 0755); !s.ok()) return cleanup(s);
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {certs.ca, "ca.pem"},
+           {store_.PathOf(c.name, "server.pem"), "server.pem"},
+           {store_.PathOf(c.name, "server-key.pem"), "server-key.pem"}}) {
+    auto data = ReadFile(from);
+    if (!data.ok()) return cleanup(data.status());
+    if (Status s = WriteFileAtomic(staging + "/tls/" + to, *data, 0600); !s.ok()) return cleanup(s);
+  }
+  if (Status s = WriteFileAtomic(staging + "/services.new/berthd/run",
+                                 EngineRunScript(c, bundle.version), 0755);
+      !s.ok())
+    return cleanup(s);
+  auto tar = RunChecked({"tar", "czf", "-", "-C", staging, "tls", "services.new"});
+  if (!tar.ok()) return cleanup(tar.status());
+  // A new service folder is renamed into place whole; an existing one gets the
+  // new run script and a restart.
+  auto conf =
+      Ssh(store_, c,
+          "cd /var/lib/berth && tar xzf - && mkdir -p services && "
+          "if [ -d services/berthd ]; then cp services.new/berthd/run services/berthd/run "
+          "&& sv restart services/berthd >/dev/null; else mv services.new/berthd "
+          "services/.berthd && mv services/.berthd services/berthd; fi; rm -rf services.new",
+          *tar);
+  RemoveAll(staging).ok();
+  if (!conf.ok()) return conf.status().WithContext(ctx);
+
+  say("waiting for the engine's TLS /_ping on " + c.host + ":" + std::to_string(c.engine_port));
+  return WaitForEngine(c.host, c.engine_port, certs, timeout_)
+      .WithContext(ctx + " (berthd's output is in the serial log " +
+                   store_.PathOf(c.name, "serial.log") + ")");
+}
+
+}  // namespace berth::provisioners
