@@ -70,9 +70,10 @@ std::string LibvirtDriver::DomainXml(const MachineConfig& c) const {
   o.serial_log = store_.PathOf(c.name, "serial.log");
   o.data_disk = store_.PathOf(c.name, "disk.raw");
   o.home = store_.home();
-  // Under qemu:///system QEMU runs as libvirt-qemu and cannot read files in a
-  // private home: run it as the invoking user instead (DESIGN.md).
-  if (hv_.uri().find("/system") != std::string::npos)
+  // Under qemu:///system (and a root session, which reads the system's
+  // qemu.conf) QEMU runs as libvirt-qemu and cannot read files in a private
+  // home: run it as the invoking user instead (DESIGN.md).
+  if (hv_.uri().find("/system") != std::string::npos || getuid() == 0)
     o.dac_label = "+" + std::to_string(getuid()) + ":+" + std::to_string(getgid());
   return BuildDomainXml(c, o);
 }

@@ -95,7 +95,7 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
     driver_.Remove(c).ok();
     network_.Detach(c).ok();
     store_.Remove(name).ok();
-    return s.WithContext(ctx);
+    return s.message().rfind(ctx, 0) == 0 ? s : s.WithContext(ctx);
   };
   {
     auto lock = store_.Lock();

@@ -161,3 +161,15 @@ def test_newer_config_is_refused_and_kept(lab):
     p = lab.run("machine", "rm", "future", check=False)
     assert p.returncode != 0 and "rm -f future" in p.stderr
     assert json.load(open(os.path.join(d, "config.json")))["version"] == 99
+
+
+def test_session_uri_works(lab):
+    """qemu:///session (what non-root users get by default) boots machines too."""
+    uri = ["--libvirt-uri", "qemu:///session"]
+    lab.run(*uri, "machine", "create", "sess", "--no-engine", timeout=600)
+    assert lab.run(*uri, "machine", "ssh", "sess", "--", "hostname").stdout.strip() == "sess"
+    assert lab.run(*uri, "machine", "status", "sess").stdout.strip() == "Running"
+    lab.run(*uri, "machine", "rm", "sess")
+    listed = subprocess.run(["virsh", "-c", "qemu:///session", "list", "--all", "--name"],
+                            capture_output=True, text=True, timeout=60).stdout
+    assert "berth-sess" not in listed
