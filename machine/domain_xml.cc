@@ -2,33 +2,9 @@
 
 #include <sstream>
 
-namespace berth::machine {
+#include "base/strings.h"
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+namespace berth::machine {
 
 std::string BuildDomainXml(const MachineConfig& c, const DomainOptions& o) {
   auto e = XmlEscape;

@@ -23,6 +23,4 @@ struct DomainOptions {
 // tunnel from lab.host:lab.local_port to the fabric at lab.host:lab.fabric_port.
 std::string BuildDomainXml(const MachineConfig& config, const DomainOptions& options);
 
-std::string XmlEscape(const std::string& s);
-
 }  // namespace berth::machine

@@ -31,35 +31,6 @@ const char* Verdict(int code) {
 
 }  // namespace
 
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-          out += "?";
-        else
-          out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 std::string SummaryTable(const Scenario& scenario, const RunOutcome& o) {
   std::string out = "\n" + Pad("CHECK", 34) + Pad("TYPE", 16) + Pad("RESULT", 8) + "DETAILS\n";
   for (const auto& c : o.checks)

@@ -6,6 +6,7 @@
 
 #include "base/json_util.h"
 #include "base/status.h"
+#include "base/strings.h"  // XmlEscape
 #include "scenarios/runner.h"
 #include "scenarios/scenario.h"
 
@@ -25,10 +26,6 @@ std::string JunitXml(const Scenario& scenario, const RunOutcome& outcome);
 // table, and SVG plots of availability and latency over time with fault
 // periods shaded.
 std::string ReportHtml(const Scenario& scenario, const RunOutcome& outcome);
-
-// Escapes &, <, >, " and ' for XML and HTML text and attributes; drops
-// characters XML 1.0 forbids.
-std::string XmlEscape(const std::string& s);
 
 // Writes history.jsonl, result.json, junit.xml and report.html into `dir`
 // (created if needed), each atomically.
