@@ -75,32 +75,46 @@ class PlainConn : public Conn {
   std::string prefix_;
 };
 
+// Byte stream over the Asio TLS stream. Asio runs OpenSSL over a memory BIO
+// pair and moves the bytes to and from the socket itself, so SSL_read and
+// SSL_write on the native handle never touch the socket: every read and write
+// must go through the stream. Buffered() also counts bytes that Asio already
+// took off the socket (decrypted or still in the BIO), which poll() cannot see.
 class TlsConn : public Conn {
  public:
-  TlsConn(SSL* ssl, int fd, std::string prefix) : ssl_(ssl), fd_(fd), prefix_(std::move(prefix)) {}
+  using Stream = asio::ssl::stream<Tcp::socket>;
+  TlsConn(Stream& tls, std::string prefix) : tls_(tls), prefix_(std::move(prefix)) {}
   Result<size_t> Read(char* buf, size_t n) override {
     if (!prefix_.empty()) return TakePrefix(prefix_, buf, n);
-    int r = SSL_read(ssl_, buf, static_cast<int>(n));
-    if (r > 0) return static_cast<size_t>(r);
-    int err = SSL_get_error(ssl_, r);
-    if (err == SSL_ERROR_ZERO_RETURN || err == SSL_ERROR_SYSCALL) return size_t{0};
-    return Unavailable("TLS read failed");
+    beast::error_code ec;
+    size_t r = tls_.read_some(asio::buffer(buf, n), ec);
+    if (r > 0) return r;
+    // close_notify (eof) or a peer that just closed the socket (truncated).
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated ||
+        ec == asio::error::connection_reset)
+      return size_t{0};
+    if (ec) return Unavailable("TLS read failed: " + ec.message());
+    return size_t{0};
   }
   Status Write(std::string_view d) override {
-    while (!d.empty()) {
-      int w = SSL_write(ssl_, d.data(), static_cast<int>(d.size()));
-      if (w <= 0) return Unavailable("TLS write failed");
-      d.remove_prefix(w);
-    }
+    beast::error_code ec;
+    asio::write(tls_, asio::buffer(d.data(), d.size()), ec);
+    if (ec) return Unavailable("TLS write failed: " + ec.message());
     return Status::Ok();
   }
-  int fd() const override { return fd_; }
-  bool Buffered() const override { return !prefix_.empty() || SSL_pending(ssl_) > 0; }
-  void CloseWrite() override { SSL_shutdown(ssl_); }
+  int fd() const override { return const_cast<Stream&>(tls_).next_layer().native_handle(); }
+  bool Buffered() const override {
+    SSL* ssl = const_cast<Stream&>(tls_).native_handle();
+    return !prefix_.empty() || SSL_pending(ssl) > 0 || SSL_has_pending(ssl) ||
+           BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0;
+  }
+  // A TLS half-close would need Asio to flush a close_notify without waiting
+  // for the peer's; nothing uses CloseWrite, so it does nothing here and the
+  // connection's end (close_notify after the stream) marks end of output.
+  void CloseWrite() override {}
 
  private:
-  SSL* ssl_;
-  int fd_;
+  Stream& tls_;
   std::string prefix_;
 };
 
@@ -211,8 +225,7 @@ struct HttpServer::Impl {
           tls.handshake(asio::ssl::stream_base::server, hec);
           if (hec) return;  // no or wrong client certificate: refused here
           Serve(tls, engine, router, [&](std::string prefix) {
-            return std::make_unique<TlsConn>(tls.native_handle(), tls.next_layer().native_handle(),
-                                             std::move(prefix));
+            return std::make_unique<TlsConn>(tls, std::move(prefix));
           });
           beast::error_code sec;
           tls.shutdown(sec);

@@ -1,6 +1,8 @@
 """berthd's TCP listener with mutual TLS, checked with the real docker client:
 a client certificate from the CA works; none, or one from another CA, fails
-at the handshake."""
+at the handshake. Hijacked (attach, exec) and streaming (logs -f) requests work
+over TLS as over the unix socket (they once hung: the hijacked stream wrote
+to OpenSSL's memory BIO directly, so nothing ever reached the socket)."""
 import os
 import shutil
 import subprocess
@@ -34,7 +36,7 @@ def make_cert(d, ca, name, server):
 
 
 @pytest.fixture(scope="module")
-def tls_engine(tmp_path_factory):
+def tls_engine(tmp_path_factory, busybox_tar):
     tmp = str(tmp_path_factory.mktemp("tls"))
     pki = os.path.join(tmp, "pki")
     os.makedirs(pki)
@@ -51,20 +53,28 @@ def tls_engine(tmp_path_factory):
     e.pki = pki
     e.port = port
     try:
+        e.docker("load", "-i", busybox_tar)
         yield e
     finally:
         e.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def tls_docker(e, *args, cert=None, key=None):
+def tls_docker(e, *args, cert=None, key=None, input=None):
     env = dict(e.env)
     env.pop("DOCKER_HOST", None)
     argv = ["docker", "-H", "tcp://127.0.0.1:%d" % e.port, "--tlsverify",
             "--tlscacert", os.path.join(e.pki, "ca.pem")]
     if cert:
         argv += ["--tlscert", os.path.join(e.pki, cert), "--tlskey", os.path.join(e.pki, key)]
-    return subprocess.run(argv + list(args), env=env, capture_output=True, text=True, timeout=30)
+    # On timeout subprocess.run SIGKILLs the client (docker would forward a
+    # SIGTERM to the container instead of exiting), so a hang fails the test.
+    return subprocess.run(argv + list(args), env=env, capture_output=True, text=True,
+                          input=input, timeout=30)
+
+
+def client(e, *args, input=None):
+    return tls_docker(e, *args, cert="client.pem", key="client-key.pem", input=input)
 
 
 def test_client_cert_from_ca_works(tls_engine):
@@ -100,3 +110,49 @@ def test_handshake_itself_fails_without_cert(tls_engine):
                          input="GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n", capture_output=True,
                          text=True, timeout=30)
     assert "OK" not in res.stdout
+
+
+def test_run_attached_over_tls(tls_engine):
+    res = client(tls_engine, "run", "--rm", "--network", "none", "busybox", "echo", "hello")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "hello\n"
+    assert tls_engine.out("ps", "-aq").strip() == ""  # --rm removed it
+
+
+def test_run_exit_code_and_logs_over_tls(tls_engine):
+    res = client(tls_engine, "run", "--name", "tls-exit", "--network", "none", "busybox", "sh",
+                 "-c", "echo out; echo err >&2; exit 3")
+    assert res.returncode == 3, res.stderr
+    assert res.stdout == "out\n" and res.stderr == "err\n"
+    res = client(tls_engine, "logs", "tls-exit")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "out\n" and res.stderr == "err\n"
+    res = client(tls_engine, "start", "-a", "tls-exit")
+    assert res.returncode == 3 and res.stdout == "out\n", res.stderr
+    tls_engine.docker("rm", "tls-exit")
+
+
+def test_logs_follow_ends_with_container_over_tls(tls_engine):
+    res = client(tls_engine, "run", "-d", "--network", "none", "busybox", "sh", "-c",
+                 "echo first; sleep 2; echo second")
+    assert res.returncode == 0, res.stderr
+    cid = res.stdout.strip()
+    res = client(tls_engine, "logs", "-f", cid)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout == "first\nsecond\n"
+    tls_engine.docker("rm", "-f", cid)
+
+
+def test_exec_over_tls(tls_engine):
+    res = client(tls_engine, "run", "-d", "--network", "none", "busybox", "sleep", "60")
+    assert res.returncode == 0, res.stderr
+    cid = res.stdout.strip()
+    try:
+        res = client(tls_engine, "exec", cid, "sh", "-c", "echo in-exec; exit 4")
+        assert res.returncode == 4 and res.stdout == "in-exec\n", res.stderr
+        # stdin crosses the hijacked TLS stream and its end (close_notify) ends cat.
+        res = client(tls_engine, "exec", "-i", cid, "cat", input="piped through tls\n")
+        assert res.returncode == 0, res.stderr
+        assert res.stdout == "piped through tls\n"
+    finally:
+        tls_engine.docker("rm", "-f", cid)
