@@ -86,7 +86,7 @@ Status EngineProvisioner::Install(const machine::MachineConfig& c,
     BERTH_ASSIGN_OR_RETURN(std::string tarball, ReadFile(bundle.tarball));
     auto up = Ssh(store_, c,
                   "rm -rf " + dir + ".tmp && mkdir -p " + dir + ".tmp && tar xzf - -C " + dir +
-                      ".tmp && mv " + dir + ".tmp " + dir,
+                      ".tmp && mv " + dir + ".tmp " + dir + " && sync",
                   tarball);
     if (!up.ok()) return up.status().WithContext(ctx);
   }
@@ -115,14 +115,15 @@ Status EngineProvisioner::Install(const machine::MachineConfig& c,
     return cleanup(s);
   auto tar = RunChecked({"tar", "czf", "-", "-C", staging, "tls", "services.new"});
   if (!tar.ok()) return cleanup(tar.status());
-  // A new service folder is renamed into place whole; an existing one gets the
-  // new run script and a restart.
+  // Ends with sync: a machine killed right after this must still find its
+  // service on the data disk. A new service folder is renamed into place whole; an existing one
+  // gets the new run script and a restart.
   auto conf =
       Ssh(store_, c,
           "cd /var/lib/berth && tar xzf - && mkdir -p services && "
           "if [ -d services/berthd ]; then cp services.new/berthd/run services/berthd/run "
           "&& sv restart services/berthd >/dev/null; else mv services.new/berthd "
-          "services/.berthd && mv services/.berthd services/berthd; fi; rm -rf services.new",
+          "services/.berthd && mv services/.berthd services/berthd; fi; rm -rf services.new; sync",
           *tar);
   RemoveAll(staging).ok();
   if (!conf.ok()) return conf.status().WithContext(ctx);
