@@ -42,8 +42,6 @@ class Hypervisor {
   virtual Status Resume(const std::string& domain) = 0;
   // NotFound when no such domain is defined.
   virtual Result<DomainState> State(const std::string& domain) = 0;
-  // PID of the domain's QEMU process, or 0 when not running or unknown.
-  virtual int QemuPid(const std::string& domain) = 0;
 };
 
 }  // namespace berth::machine

@@ -3,8 +3,6 @@
 #include <libvirt/virterror.h>
 #include <unistd.h>
 
-#include <fstream>
-
 namespace berth::machine {
 namespace {
 
@@ -159,16 +157,6 @@ Result<DomainState> LibvirtHypervisor::State(const std::string& domain) {
     default:
       return DomainState::kOther;
   }
-}
-
-int LibvirtHypervisor::QemuPid(const std::string& domain) {
-  // libvirt records the QEMU pid in its run folder for qemu:///system.
-  for (const char* dir : {"/run/libvirt/qemu/", "/var/run/libvirt/qemu/"}) {
-    std::ifstream f(std::string(dir) + domain + ".pid");
-    int pid = 0;
-    if (f >> pid) return pid;
-  }
-  return 0;
 }
 
 }  // namespace berth::machine

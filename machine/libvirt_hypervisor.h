@@ -31,7 +31,6 @@ class LibvirtHypervisor : public Hypervisor {
   Status Suspend(const std::string& domain) override;
   Status Resume(const std::string& domain) override;
   Result<DomainState> State(const std::string& domain) override;
-  int QemuPid(const std::string& domain) override;
 
  private:
   struct DomainDeleter {

@@ -69,7 +69,6 @@ class FakeHypervisor : public machine::Hypervisor {
     if (it == domains_.end()) return NotFound("domain " + n + " is not defined");
     return it->second.state;
   }
-  int QemuPid(const std::string&) override { return 0; }
 
   // Test controls.
   void FailNext(const std::string& op, Status s) {
