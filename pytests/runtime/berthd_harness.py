@@ -3,6 +3,7 @@ root (optionally inside its own network namespace), driven by the real
 `docker` client. Everything is torn down by PID. A module of its own (not
 conftest) so test files can import it without clashing with other suites'
 conftest modules."""
+import contextlib
 import json
 import os
 import shutil
@@ -104,3 +105,16 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def loaded_engine(tmp, busybox_tar, **kwargs):
+    """A berthd (Engine(tmp, **kwargs)) with busybox loaded; stopped and its
+    folder removed on exit."""
+    e = Engine(tmp, **kwargs)
+    try:
+        e.docker("load", "-i", busybox_tar)
+        yield e
+    finally:
+        e.stop()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,6 +1,5 @@
 """Fixtures for the berthd end-to-end tests (see berthd_harness.py)."""
 import os
-import shutil
 import subprocess
 import sys
 
@@ -8,7 +7,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from berthd_harness import ROOT, Engine  # noqa: E402
+from berthd_harness import ROOT, loaded_engine  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -22,10 +21,5 @@ def busybox_tar(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, busybox_tar):
     tmp = str(tmp_path_factory.mktemp("berthd"))
-    e = Engine(tmp)
-    try:
-        e.docker("load", "-i", busybox_tar)
+    with loaded_engine(tmp, busybox_tar) as e:
         yield e
-    finally:
-        e.stop()
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from berthd_harness import Engine, free_port
+from berthd_harness import free_port, loaded_engine
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +44,9 @@ def registry(tmp_path_factory):
 def reg_engine(tmp_path_factory, busybox_tar, registry):
     tmp = str(tmp_path_factory.mktemp("berthd-reg"))
     # Host network namespace: the registry listens on the host's loopback.
-    e = Engine(tmp, extra_args=["--default-registry", registry], netns=False)
-    try:
-        e.docker("load", "-i", busybox_tar)
+    with loaded_engine(tmp, busybox_tar, extra_args=["--default-registry", registry],
+                       netns=False) as e:
         yield e
-    finally:
-        e.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_push_then_pull_round_trip(reg_engine, registry):

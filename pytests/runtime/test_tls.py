@@ -4,12 +4,11 @@ at the handshake. Hijacked (attach, exec) and streaming (logs -f) requests work
 over TLS as over the unix socket (they once hung: the hijacked stream wrote
 to OpenSSL's memory BIO directly, so nothing ever reached the socket)."""
 import os
-import shutil
 import subprocess
 
 import pytest
 
-from berthd_harness import Engine, free_port
+from berthd_harness import free_port, loaded_engine
 
 
 def openssl(*args, cwd):
@@ -46,18 +45,14 @@ def tls_engine(tmp_path_factory, busybox_tar):
     make_ca(pki, "otherca")
     make_cert(pki, "otherca", "intruder", False)
     port = free_port()
-    e = Engine(tmp, extra_args=["--tls-listen", "127.0.0.1:%d" % port,
-                                "--tlscacert", os.path.join(pki, "ca.pem"),
-                                "--tlscert", os.path.join(pki, "server.pem"),
-                                "--tlskey", os.path.join(pki, "server-key.pem")], netns=False)
-    e.pki = pki
-    e.port = port
-    try:
-        e.docker("load", "-i", busybox_tar)
+    args = ["--tls-listen", "127.0.0.1:%d" % port,
+            "--tlscacert", os.path.join(pki, "ca.pem"),
+            "--tlscert", os.path.join(pki, "server.pem"),
+            "--tlskey", os.path.join(pki, "server-key.pem")]
+    with loaded_engine(tmp, busybox_tar, extra_args=args, netns=False) as e:
+        e.pki = pki
+        e.port = port
         yield e
-    finally:
-        e.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def tls_docker(e, *args, cert=None, key=None, input=None):
