@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 #include <set>
 #include <sstream>
 
@@ -60,6 +61,11 @@ Result<EngineBundle> EnsureEngineBundle(const std::string& cache_dir) {
   if (crun.empty()) return FailedPrecondition("crun is not installed: apt-get install crun");
   BERTH_ASSIGN_OR_RETURN(std::string version, Sha256Of({berthd, crun}));
   EngineBundle b{version, cache_dir + "/engine-" + version + ".tar.gz"};
+  if (PathExists(b.tarball)) return b;
+  // Parallel creates in one process would share the pid-named staging folder:
+  // one thread builds, the others find its result.
+  static std::mutex build_mu;
+  std::lock_guard<std::mutex> lock(build_mu);
   if (PathExists(b.tarball)) return b;
 
   BERTH_RETURN_IF_ERROR(MakeDirs(cache_dir));
