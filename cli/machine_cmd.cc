@@ -108,6 +108,7 @@ void AddMachineCommands(CLI::App& app, Context& ctx) {
     auto timeout = std::make_shared<int>(300);
     auto network = std::make_shared<std::string>("default");
     auto no_engine = std::make_shared<bool>(false);
+    auto forwards = std::make_shared<std::vector<std::string>>();
     cmd->add_option("names", *names, "machine names")->required();
     cmd->add_flag("--no-engine", *no_engine, "do not install berthd (machines with SSH only)");
     cmd->add_option("--cpus", *cpus, "virtual CPUs (default 1)");
@@ -115,8 +116,19 @@ void AddMachineCommands(CLI::App& app, Context& ctx) {
     cmd->add_option("--disk", *disk, "data disk size, e.g. 2G (default 2G)");
     cmd->add_option("--network", *network, "lab network to attach to (default 'default')");
     cmd->add_option("--timeout", *timeout, "seconds to wait for each machine to answer SSH");
-    cmd->callback([&ctx, names, cpus, memory, disk, timeout, network, no_engine] {
+    cmd->add_option("--forward,-p", *forwards,
+                    "[HOST:]GUEST: forward a TCP port of 127.0.0.1 to the machine (repeatable; "
+                    "without HOST berth picks a free port, see `berth machine port`)");
+    cmd->callback([&ctx, names, cpus, memory, disk, timeout, network, no_engine, forwards] {
       machine::CreateOptions o;
+      for (const auto& text : *forwards) {
+        auto f = machine::ParseForward(text);
+        if (!f.ok()) {
+          ctx.exit_code = Fail(f.status().WithContext("--forward"));
+          return;
+        }
+        o.forwards.push_back(*f);
+      }
       o.resources.cpus = *cpus;
       auto mem = machine::ParseSizeMb(*memory);
       if (!mem.ok()) {
@@ -248,6 +260,14 @@ void AddMachineCommands(CLI::App& app, Context& ctx) {
     std::cout << c->lab.address << "\n";
     return 0;
   });
+  add_view("port", "list a machine's forwarded ports (GUEST -> HOST:PORT)",
+           [](Stack& s, const std::string& n) {
+             auto c = s.manager.Load(n);
+             if (!c.ok()) return Fail(c.status());
+             for (const auto& f : c->forwards)
+               std::cout << f.guest_port << "/tcp -> " << c->host << ":" << f.host_port << "\n";
+             return 0;
+           });
   add_view("url", "print a machine's engine URL", [](Stack& s, const std::string& n) {
     auto c = s.manager.Load(n);
     if (!c.ok()) return Fail(c.status());

@@ -32,11 +32,13 @@ bool BindPortProbe::UdpFree(const std::string& host, int port) {
 }
 
 Result<Allocation> Allocate(const std::vector<MachineConfig>& existing, PortProbe& probe,
-                            const AllocatorOptions& options) {
+                            const AllocatorOptions& options,
+                            const std::vector<PortForward>& forwards) {
   std::set<int> used_ports;
   std::set<int> used_octets;
   for (const auto& m : existing) {
     used_ports.insert({m.ssh_port, m.engine_port, m.lab.local_port});
+    for (const auto& f : m.forwards) used_ports.insert(f.host_port);
     unsigned a, b, c, d;
     if (std::sscanf(m.lab.address.c_str(), "%u.%u.%u.%u", &a, &b, &c, &d) == 4)
       used_octets.insert(static_cast<int>(d));
@@ -62,15 +64,31 @@ Result<Allocation> Allocate(const std::vector<MachineConfig>& existing, PortProb
     return FailedPrecondition("lab network " + options.lab_subnet +
                               " has no free address left (244 machines): remove some machines");
 
-  int* slots[] = {&out.ssh_port, &out.engine_port, &out.lab_local_port};
-  int next = 0;
-  for (int port = options.port_min; port <= options.port_max && next < 3; ++port) {
+  std::set<int> guest_ports;
+  for (const auto& f : forwards) {
+    if (!guest_ports.insert(f.guest_port).second)
+      return InvalidArgument("guest port " + std::to_string(f.guest_port) +
+                             " is forwarded twice: forward each guest port once");
+    if (f.host_port == 0) continue;
+    if (used_ports.count(f.host_port) || !probe.TcpFree(options.host, f.host_port))
+      return FailedPrecondition("host port " + options.host + ":" + std::to_string(f.host_port) +
+                                " is already in use: pick another or let berth choose "
+                                "(--forward " +
+                                std::to_string(f.guest_port) + ")");
+    used_ports.insert(f.host_port);
+  }
+  out.forwards = forwards;
+  std::vector<int*> slots = {&out.ssh_port, &out.engine_port, &out.lab_local_port};
+  for (auto& f : out.forwards)
+    if (f.host_port == 0) slots.push_back(&f.host_port);
+  size_t next = 0;
+  for (int port = options.port_min; port <= options.port_max && next < slots.size(); ++port) {
     if (used_ports.count(port)) continue;
     bool free = next == 2 ? probe.UdpFree(options.host, port) : probe.TcpFree(options.host, port);
     if (!free) continue;
     *slots[next++] = port;
   }
-  if (next < 3)
+  if (next < slots.size())
     return FailedPrecondition("no free ports left on " + options.host + " between " +
                               std::to_string(options.port_min) + " and " +
                               std::to_string(options.port_max));

@@ -34,6 +34,7 @@ struct Allocation {
   std::string lab_address;
   std::string lab_mac;
   std::string mgmt_mac;
+  std::vector<PortForward> forwards;  // the requested forwards, host ports filled in
 };
 
 struct AllocatorOptions {
@@ -44,7 +45,10 @@ struct AllocatorOptions {
 };
 
 // Picks resources unused by `existing` machines and free on the host.
+// `forwards` with a host port keep it (an error if another machine or
+// process has it); those with host port 0 get one from the range.
 Result<Allocation> Allocate(const std::vector<MachineConfig>& existing, PortProbe& probe,
-                            const AllocatorOptions& options = {});
+                            const AllocatorOptions& options = {},
+                            const std::vector<PortForward>& forwards = {});
 
 }  // namespace berth::machine

@@ -4,6 +4,17 @@
 
 namespace berth::machine {
 
+namespace {
+
+Json ForwardsJson(const std::vector<PortForward>& forwards) {
+  Json out = Json::array();
+  for (const auto& f : forwards)
+    out.push_back({{"guest_port", f.guest_port}, {"host_port", f.host_port}});
+  return out;
+}
+
+}  // namespace
+
 Json ToJson(const MachineConfig& c) {
   return Json{
       {"version", c.version},
@@ -18,6 +29,7 @@ Json ToJson(const MachineConfig& c) {
       {"host", c.host},
       {"ssh_port", c.ssh_port},
       {"engine_port", c.engine_port},
+      {"forwards", ForwardsJson(c.forwards)},
       {"mgmt_mac", c.mgmt_mac},
       {"lab",
        {{"network", c.lab.network},
@@ -72,6 +84,17 @@ Result<MachineConfig> FromJson(const Json& j, const std::string& path) {
   BERTH_RETURN_IF_ERROR(Get(j, "cmdline", &c.cmdline, path));
   BERTH_RETURN_IF_ERROR(Get(j, "created_at", &c.created_at, path));
   BERTH_RETURN_IF_ERROR(Get(j, "phase", &c.phase, path));
+  // Optional: configs written before forwards existed have none.
+  if (j.contains("forwards")) {
+    if (!j["forwards"].is_array())
+      return InvalidArgument(path + ": field 'forwards' is not a list");
+    for (const Json& f : j["forwards"]) {
+      PortForward pf;
+      BERTH_RETURN_IF_ERROR(Get(f, "guest_port", &pf.guest_port, path + " forwards"));
+      BERTH_RETURN_IF_ERROR(Get(f, "host_port", &pf.host_port, path + " forwards"));
+      c.forwards.push_back(pf);
+    }
+  }
   if (!j.contains("lab") || !j["lab"].is_object())
     return InvalidArgument(path + ": missing object 'lab'");
   const Json& lab = j["lab"];
@@ -86,6 +109,38 @@ Result<MachineConfig> FromJson(const Json& j, const std::string& path) {
   if (ValidateName(c.name).ok() == false)
     return InvalidArgument(path + ": invalid machine name '" + c.name + "'");
   return c;
+}
+
+int MachineConfig::HostPortFor(int guest_port) const {
+  for (const auto& f : forwards)
+    if (f.guest_port == guest_port) return f.host_port;
+  return 0;
+}
+
+Result<PortForward> ParseForward(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return InvalidArgument("invalid port forward '" + text + "': " + why +
+                           " (use GUEST or HOST:GUEST with ports 1-65535, e.g. 8080 or 18080:80)");
+  };
+  auto port = [](const std::string& s) -> int {
+    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos)
+      return -1;
+    int p = std::stoi(s);
+    return p >= 1 && p <= 65535 ? p : -1;
+  };
+  PortForward f;
+  size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    f.guest_port = port(text);
+  } else {
+    f.host_port = port(text.substr(0, colon));
+    f.guest_port = port(text.substr(colon + 1));
+    if (f.host_port < 0) return bad("the host port is not a number from 1 to 65535");
+  }
+  if (f.guest_port < 0) return bad("the guest port is not a number from 1 to 65535");
+  if (f.guest_port == 22 || f.guest_port == 2376)
+    return bad("guest ports 22 and 2376 are berth's own SSH and engine ports");
+  return f;
 }
 
 Status ValidateName(const std::string& name) {

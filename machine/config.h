@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "base/json_util.h"
 #include "base/status.h"
@@ -25,6 +26,19 @@ struct LabNic {
   int fabric_port = 0;             // fabric side (0: not attached)
 };
 
+// A TCP port of the guest's management address forwarded from `host` on the
+// host (QEMU hostfwd), e.g. so the host reaches a port a container publishes.
+// In a create request, host_port 0 means "allocate one".
+struct PortForward {
+  int guest_port = 0;
+  int host_port = 0;
+  bool operator==(const PortForward&) const = default;
+};
+
+// Parses "GUEST" or "HOST:GUEST" (as `berth machine create --forward`).
+// Guest ports 22 and 2376 are berth's own (SSH, engine) and refused.
+Result<PortForward> ParseForward(const std::string& text);
+
 struct MachineConfig {
   int version = kConfigVersion;
   std::string name;
@@ -38,6 +52,7 @@ struct MachineConfig {
   std::string host = "127.0.0.1";  // host address the forwards listen on
   int ssh_port = 0;
   int engine_port = 0;
+  std::vector<PortForward> forwards;  // extra forwards, fixed at create
   std::string mgmt_mac;
   LabNic lab;
   std::string kernel;  // absolute paths from the guest image manifest
@@ -47,6 +62,9 @@ struct MachineConfig {
   // "creating" until the first boot succeeded, then "ready". A machine left in
   // "creating" was interrupted; `rm -f` removes it.
   std::string phase = "creating";
+
+  // The host port forwarded to `guest_port`, or 0 when there is none.
+  int HostPortFor(int guest_port) const;
 };
 
 Json ToJson(const MachineConfig& c);

@@ -71,6 +71,8 @@ std::string BuildDomainXml(const MachineConfig& c, const DomainOptions& o) {
   std::ostringstream netdev;
   netdev << "user,id=mgmt,restrict=on,net=10.0.2.0/24,hostfwd=tcp:" << c.host << ":" << c.ssh_port
          << "-:22,hostfwd=tcp:" << c.host << ":" << c.engine_port << "-:2376";
+  for (const auto& f : c.forwards)
+    netdev << ",hostfwd=tcp:" << c.host << ":" << f.host_port << "-:" << f.guest_port;
   x << "  <qemu:commandline>\n"
     << "    <qemu:arg value='-netdev'/>\n"
     << "    <qemu:arg value='" << e(netdev.str()) << "'/>\n"

@@ -19,7 +19,8 @@ struct DomainOptions {
 };
 
 // Management NIC: QEMU user networking with restrict=on (no outbound traffic),
-// host forwards on `host` for SSH (22) and the engine (2376). Lab NIC: a UDP
+// host forwards on `host` for SSH (22), the engine (2376) and the machine's
+// extra forwards (config.forwards). Lab NIC: a UDP
 // tunnel from lab.host:lab.local_port to the fabric at lab.host:lab.fabric_port.
 std::string BuildDomainXml(const MachineConfig& config, const DomainOptions& options);
 

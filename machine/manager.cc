@@ -58,6 +58,12 @@ std::vector<Status> Manager::CreateMany(const std::vector<std::string>& names,
                                         const CreateOptions& options) {
   auto all = [&](const Status& s) { return std::vector<Status>(names.size(), s); };
   if (names.empty()) return {InvalidArgument("name at least one machine to create")};
+  for (const auto& f : options.forwards)
+    if (f.host_port != 0 && names.size() > 1)
+      return all(InvalidArgument("host port " + std::to_string(f.host_port) +
+                                 " can be forwarded to one machine only: create them one by "
+                                 "one, or forward guest port " +
+                                 std::to_string(f.guest_port) + " alone to let berth pick"));
   std::set<std::string> seen;
   for (const auto& n : names) {
     if (Status s = ValidateName(n); !s.ok()) return all(s);
@@ -106,7 +112,7 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
     for (const auto& n : *names)
       if (auto m = store_.Load(n); m.ok()) existing.push_back(*m);
     BindPortProbe probe;
-    auto alloc = Allocate(existing, probe);
+    auto alloc = Allocate(existing, probe, {}, o.forwards);
     if (!alloc.ok()) return unwind(alloc.status());
     c.libvirt_uri = o.libvirt_uri;
     c.uuid = NewUuid();
@@ -115,6 +121,7 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
     c.disk_mb = o.resources.disk_mb;
     c.ssh_port = alloc->ssh_port;
     c.engine_port = alloc->engine_port;
+    c.forwards = alloc->forwards;
     c.mgmt_mac = alloc->mgmt_mac;
     c.lab.network = o.network;
     c.lab.address = alloc->lab_address;

@@ -26,6 +26,7 @@ struct CreateOptions {
   std::string network = "default";
   std::string libvirt_uri;
   std::chrono::seconds timeout{300};  // per machine, boot to SSH
+  std::vector<PortForward> forwards;  // extra host->guest TCP forwards
 };
 
 struct MachineInfo {

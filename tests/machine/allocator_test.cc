@@ -30,6 +30,39 @@ TEST(AllocatorTest, FirstMachine) {
   EXPECT_NE(a->mgmt_mac, a->lab_mac);
 }
 
+TEST(AllocatorTest, ForwardsGetFreePortsOrKeepTheirOwn) {
+  SetProbe probe;
+  MachineConfig other;
+  other.ssh_port = 41000;
+  other.engine_port = 41001;
+  other.lab.local_port = 41002;
+  other.forwards = {{80, 41003}, {81, 30000}};
+  probe.busy_tcp = {41005};
+  auto a = Allocate({other}, probe, {}, {{8080, 0}, {2379, 18080}, {9000, 0}});
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_EQ(a->ssh_port, 41004);
+  EXPECT_EQ(a->engine_port, 41006);  // 41005 is busy
+  EXPECT_EQ(a->lab_local_port, 41007);
+  ASSERT_EQ(a->forwards.size(), 3u);
+  EXPECT_EQ(a->forwards[0], (PortForward{8080, 41008}));
+  EXPECT_EQ(a->forwards[1], (PortForward{2379, 18080}));
+  EXPECT_EQ(a->forwards[2], (PortForward{9000, 41009}));
+}
+
+TEST(AllocatorTest, ForwardConflictsAreClearErrors) {
+  SetProbe probe;
+  MachineConfig other;
+  other.forwards = {{80, 30000}};
+  probe.busy_tcp = {30001};
+  auto taken = Allocate({other}, probe, {}, {{8080, 30000}});
+  ASSERT_FALSE(taken.ok());
+  EXPECT_NE(taken.status().message().find("127.0.0.1:30000 is already in use"), std::string::npos);
+  EXPECT_FALSE(Allocate({other}, probe, {}, {{8080, 30001}}).ok());  // another process has it
+  auto twice = Allocate({}, probe, {}, {{8080, 0}, {8080, 0}});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("forwarded twice"), std::string::npos);
+}
+
 TEST(AllocatorTest, SkipsWhatOthersUseAndBusyPorts) {
   SetProbe probe;
   MachineConfig m;

@@ -51,9 +51,38 @@ TEST(ConfigJsonTest, RoundTrips) {
   c.lab.address = "10.77.0.11";
   c.lab.local_port = 41002;
   c.lab.fabric_port = 40000;
+  c.forwards = {{8080, 41003}, {2379, 41004}};
   auto back = FromJson(ToJson(c), "config.json");
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(ToJson(*back), ToJson(c));
+  EXPECT_EQ(back->HostPortFor(2379), 41004);
+  EXPECT_EQ(back->HostPortFor(9999), 0);
+}
+
+TEST(ConfigJsonTest, ConfigsWithoutForwardsStillLoad) {
+  MachineConfig c;
+  c.name = "node1";
+  Json j = ToJson(c);
+  j.erase("forwards");  // written before forwards existed
+  auto back = FromJson(j, "config.json");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(back->forwards.empty());
+  j["forwards"] = {{{"guest_port", "x"}, {"host_port", 1}}};
+  EXPECT_FALSE(FromJson(j, "config.json").ok());
+}
+
+TEST(ForwardTest, ParsesGuestAndHostGuest) {
+  EXPECT_EQ(*ParseForward("8080"), (PortForward{8080, 0}));
+  EXPECT_EQ(*ParseForward("18080:80"), (PortForward{80, 18080}));
+  for (const char* bad : {"", "0", "65536", "http", "1:", ":80", "a:80", "80:b", "-1", "1:2:3"}) {
+    auto r = ParseForward(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("HOST:GUEST"), std::string::npos) << bad;
+  }
+  auto own = ParseForward("2376");
+  ASSERT_FALSE(own.ok());
+  EXPECT_NE(own.status().message().find("berth's own"), std::string::npos);
+  EXPECT_FALSE(ParseForward("5022:22").ok());
 }
 
 TEST(ConfigJsonTest, RefusesNewerVersionAndMissingFields) {

@@ -44,6 +44,14 @@ TEST(DomainXmlTest, FollowsTheNetworkRule) {
   EXPECT_FALSE(Has(x, "type='ethernet'"));
 }
 
+TEST(DomainXmlTest, ExtraForwardsListenOnTheHostAddressOnly) {
+  MachineConfig c = Sample();
+  c.forwards = {{8080, 41003}, {2379, 41004}};
+  std::string x = BuildDomainXml(c, {});
+  EXPECT_TRUE(
+      Has(x, "-:2376,hostfwd=tcp:127.0.0.1:41003-:8080,hostfwd=tcp:127.0.0.1:41004-:2379'"));
+}
+
 TEST(DomainXmlTest, TcgWithoutKvmAndKvmWith) {
   DomainOptions o;
   EXPECT_TRUE(Has(BuildDomainXml(Sample(), o), "<domain type='qemu'"));

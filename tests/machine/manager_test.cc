@@ -75,6 +75,26 @@ TEST_F(ManagerTest, BadInputCreatesNothing) {
   EXPECT_TRUE(driver_.created_.empty());
 }
 
+TEST_F(ManagerTest, ForwardsAreAllocatedPerMachineAndKept) {
+  CreateOptions o;
+  o.forwards = {{8080, 0}};
+  auto r = manager_.CreateMany({"a", "b"}, o);
+  for (const auto& s : r) ASSERT_TRUE(s.ok()) << s.message();
+  auto a = store_.Load("a").value(), b = store_.Load("b").value();
+  ASSERT_EQ(a.forwards.size(), 1u);
+  EXPECT_NE(a.HostPortFor(8080), 0);
+  EXPECT_NE(a.HostPortFor(8080), b.HostPortFor(8080));
+  ASSERT_TRUE(manager_.Stop("a", std::chrono::seconds(1)).ok());
+  ASSERT_TRUE(manager_.Start("a", std::chrono::seconds(1)).ok());
+  EXPECT_EQ(store_.Load("a").value().forwards, a.forwards);
+  // A fixed host port cannot go to two machines: refused before anything is made.
+  o.forwards = {{8080, 30080}};
+  auto fixed = manager_.CreateMany({"c", "d"}, o);
+  ASSERT_FALSE(fixed[0].ok());
+  EXPECT_NE(fixed[0].message().find("one machine only"), std::string::npos);
+  EXPECT_FALSE(store_.Exists("c"));
+}
+
 TEST_F(ManagerTest, ExistingNameIsRefused) {
   ASSERT_TRUE(manager_.CreateMany({"a"}, {})[0].ok());
   auto before = store_.Load("a").value();
