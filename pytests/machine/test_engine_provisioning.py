@@ -1,5 +1,7 @@
 """End to end: `berth machine create` installs berthd, reachable by the real
-docker client over mutual TLS (Docker Machine's `env` workflow)."""
+docker client over mutual TLS (Docker Machine's `env` workflow), and the
+docker client runs containers in the machine. Tests run in file order on one
+machine: a volume written before the restart test is read after it."""
 
 import os
 import shlex
@@ -7,16 +9,17 @@ import ssl
 import socket
 import stat
 import subprocess
+import urllib.request
 
 import pytest
 
-from berthlab import Lab, ROOT
+from berthlab import Lab, ROOT, wait_until
 
 
 @pytest.fixture(scope="module")
 def eng():
     lab = Lab("engine")
-    lab.create("eng1")
+    lab.create("eng1", extra=("--forward", "8080"))
     yield lab
     lab.close()
 
@@ -63,6 +66,65 @@ def test_images_load_and_list(eng, tmp_path):
     assert "busybox:latest" in images.stdout.split()
 
 
+def test_run_prints_output_and_exit_code(eng):
+    hello = docker(eng, "eng1", "run", "--rm", "busybox", "echo", "hello")
+    assert hello.returncode == 0, hello.stderr
+    assert hello.stdout == "hello\n"
+    failed = docker(eng, "eng1", "run", "--rm", "busybox", "sh", "-c", "echo oops >&2; exit 7")
+    assert failed.returncode == 7
+    assert "oops" in failed.stderr
+    gone = docker(eng, "eng1", "ps", "-a", "--format", "{{.Image}} {{.Command}}")
+    assert "exit 7" not in gone.stdout  # --rm removed it
+
+
+def test_detached_logs_exec_and_limits(eng):
+    run = docker(eng, "eng1", "run", "-d", "--name", "worker", "-m", "64m", "--cpus", "0.5",
+                 "-e", "GREETING=hi", "busybox", "sh", "-c",
+                 "echo started $GREETING; exec sleep 600")
+    assert run.returncode == 0, run.stderr
+    wait_until(lambda: "started hi" in docker(eng, "eng1", "logs", "worker").stdout, 60,
+               what="the container's first log line")
+    ex = docker(eng, "eng1", "exec", "worker", "sh", "-c", "echo in $(hostname); exit 3")
+    assert ex.returncode == 3
+    assert ex.stdout.startswith("in ")
+    limits = docker(eng, "eng1", "inspect", "--format",
+                    "{{.HostConfig.Memory}} {{.HostConfig.NanoCpus}} {{.State.Running}}", "worker")
+    assert limits.stdout.split() == [str(64 << 20), "500000000", "true"], limits.stderr
+    # The limit is enforced by the guest kernel's cgroup, not just recorded.
+    pid = docker(eng, "eng1", "inspect", "--format", "{{.State.Pid}}", "worker").stdout.strip()
+    mem = eng.ssh("eng1", f"cat /sys/fs/cgroup$(cut -d: -f3 /proc/{pid}/cgroup)/memory.max")
+    assert mem.stdout.strip() == str(64 << 20)
+    rm = docker(eng, "eng1", "rm", "-f", "worker")
+    assert rm.returncode == 0, rm.stderr
+
+
+def test_published_port_answers_through_the_machine_forward(eng):
+    forwards = eng.run("machine", "port", "eng1").stdout.split("\n")
+    host_port = int(next(f for f in forwards if f.startswith("8080/tcp")).rsplit(":", 1)[1])
+    web = docker(eng, "eng1", "run", "-d", "--name", "web", "-p", "8080:80", "busybox", "sh",
+                 "-c", "mkdir /www && echo served by berth > /www/index.html && "
+                 "exec httpd -f -p 80 -h /www")
+    assert web.returncode == 0, web.stderr
+
+    def fetch():
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{host_port}/", timeout=5) as r:
+                return r.read().decode()
+        except OSError:
+            return ""
+    wait_until(lambda: fetch() == "served by berth\n", 60, what="the published port")
+    docker(eng, "eng1", "rm", "-f", "web")
+
+
+def test_volume_outlives_its_container(eng):
+    assert docker(eng, "eng1", "volume", "create", "keep").returncode == 0
+    w = docker(eng, "eng1", "run", "--rm", "-v", "keep:/data", "busybox", "sh", "-c",
+               "echo kept > /data/file")
+    assert w.returncode == 0, w.stderr
+    r = docker(eng, "eng1", "run", "--rm", "-v", "keep:/data", "busybox", "cat", "/data/file")
+    assert r.stdout == "kept\n", r.stderr
+
+
 def test_tls_refuses_clients_without_a_certificate(eng):
     port = int(eng.inspect("eng1")["engine_port"])
     ctx = ssl.create_default_context(cafile=os.path.join(eng.home, "certs", "ca.pem"))
@@ -92,3 +154,10 @@ def test_engine_survives_restart_and_new_certs(eng):
     assert (eng.machine_dir("eng1") / "server.pem").read_text() != before
     v = docker(eng, "eng1", "version", "--format", "{{.Server.Version}}")
     assert v.returncode == 0, v.stderr
+
+
+def test_volume_and_image_survive_the_restart(eng):
+    # Runs after test_engine_survives_restart_and_new_certs restarted the machine.
+    r = docker(eng, "eng1", "run", "--rm", "-v", "keep:/data", "busybox", "cat", "/data/file")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "kept\n"
