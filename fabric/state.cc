@@ -30,17 +30,6 @@ uint64_t ProcessStartTime(int pid) {
   return 0;
 }
 
-template <typename T>
-Status Get(const Json& j, const char* key, T* out, const std::string& path) {
-  if (!j.contains(key)) return Status::Ok();
-  try {
-    *out = j.at(key).get<T>();
-  } catch (const Json::exception&) {
-    return InvalidArgument(path + ": field '" + key + "' has the wrong type");
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 bool FabricState::RemoveMachine(const std::string& machine) {
@@ -77,28 +66,28 @@ Result<FabricState> FabricState::FromJson(const Json& j, const std::string& path
   if (!j.is_object()) return InvalidArgument(path + ": expected a JSON object");
   BERTH_RETURN_IF_ERROR(CheckStateVersion(j, kStateVersion, path).status());
   FabricState s;
-  BERTH_RETURN_IF_ERROR(Get(j, "name", &s.name, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "subnet", &s.subnet, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "host", &s.host, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "port", &s.port, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "seed", &s.seed, path));
+  BERTH_RETURN_IF_ERROR(GetOptionalField(j, "name", &s.name, path));
+  BERTH_RETURN_IF_ERROR(GetOptionalField(j, "subnet", &s.subnet, path));
+  BERTH_RETURN_IF_ERROR(GetOptionalField(j, "host", &s.host, path));
+  BERTH_RETURN_IF_ERROR(GetOptionalField(j, "port", &s.port, path));
+  BERTH_RETURN_IF_ERROR(GetOptionalField(j, "seed", &s.seed, path));
   if (j.contains("machines")) {
     if (!j["machines"].is_object()) return InvalidArgument(path + ": 'machines' must be a map");
     for (const auto& [n, m] : j["machines"].items()) {
       MachineLink link;
       link.name = n;
-      BERTH_RETURN_IF_ERROR(Get(m, "host", &link.host, path));
-      BERTH_RETURN_IF_ERROR(Get(m, "port", &link.port, path));
-      BERTH_RETURN_IF_ERROR(Get(m, "mac", &link.mac, path));
-      BERTH_RETURN_IF_ERROR(Get(m, "address", &link.address, path));
+      BERTH_RETURN_IF_ERROR(GetOptionalField(m, "host", &link.host, path));
+      BERTH_RETURN_IF_ERROR(GetOptionalField(m, "port", &link.port, path));
+      BERTH_RETURN_IF_ERROR(GetOptionalField(m, "mac", &link.mac, path));
+      BERTH_RETURN_IF_ERROR(GetOptionalField(m, "address", &link.address, path));
       s.machines[n] = link;
     }
   }
   if (j.contains("impairments")) {
     for (const auto& rule : j["impairments"]) {
       std::string from, to;
-      BERTH_RETURN_IF_ERROR(Get(rule, "from", &from, path));
-      BERTH_RETURN_IF_ERROR(Get(rule, "to", &to, path));
+      BERTH_RETURN_IF_ERROR(GetOptionalField(rule, "from", &from, path));
+      BERTH_RETURN_IF_ERROR(GetOptionalField(rule, "to", &to, path));
       s.impairments[{from, to}] = rule.value("impairment", Json::object());
     }
   }
