@@ -5,7 +5,8 @@
 // Per directed link it applies impairments and partitions (see link.h,
 // partition.h), it captures to pcap and counts. It is controlled through a
 // unix socket speaking one JSON request and one JSON reply per connection
-// (control.cc lists the operations).
+// (control.cc lists the operations). server.cc holds the process side (sockets,
+// event loop, control connections), forwarding.cc the switch itself.
 //
 // Threading: Run() is the only thread touching the switch; Stop() may be
 // called from any thread.
@@ -56,6 +57,8 @@ class Server {
   const NetworkPaths& paths() const { return paths_; }
 
  private:
+  static constexpr int64_t kCaptureFlushNs = 200'000'000;  // pcap buffers flushed this often
+
   struct Port {
     std::string name;
     sockaddr_in addr{};
@@ -107,6 +110,7 @@ class Server {
   void Rebuild();
   Status Persist();
 
+  // forwarding.cc: the per-frame path.
   void OnUdpReadable();
   void HandleFrame(int src, uint8_t* frame, size_t len, int64_t now_ns);
   void Forward(int src, int dst, uint8_t* frame, size_t len, int64_t now_ns);
