@@ -89,6 +89,14 @@ def test_kernel_features_available(guest):
         "modprobe xt_MASQUERADE && grep -c ^xt_MASQUERADE /proc/modules && "
         "ip link del t-veth0 && ip link del t-br0").stdout
     assert "master t-br0" in out and out.strip().endswith("1")
+    # iproute2's ip (/usr/sbin/ip) creates vxlan links, which busybox's `ip`
+    # applet (what busybox sh runs for a bare `ip`) cannot.
+    out = guest.ssh(
+        "/usr/sbin/ip -V && /usr/sbin/ip link add t-vx0 type vxlan id 42 remote 10.77.0.12 "
+        "dstport 4789 dev lab0 && /usr/sbin/ip -d link show t-vx0 && /usr/sbin/ip link del t-vx0"
+    ).stdout
+    assert "iproute2" in out, out
+    assert "vxlan id 42 remote 10.77.0.12 dev lab0" in out and "dstport 4789" in out, out
 
 
 def test_runtime_service_started_and_restarted(guest):
