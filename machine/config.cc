@@ -47,51 +47,36 @@ Json ToJson(const MachineConfig& c) {
   };
 }
 
-namespace {
-
-template <typename T>
-Status Get(const Json& j, const char* key, T* out, const std::string& path) {
-  if (!j.contains(key)) return InvalidArgument(path + ": missing field '" + key + "'");
-  try {
-    *out = j.at(key).get<T>();
-  } catch (const Json::exception& e) {
-    return InvalidArgument(path + ": field '" + key + "' has the wrong type");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<MachineConfig> FromJson(const Json& j, const std::string& path) {
   if (!j.is_object()) return InvalidArgument(path + ": not a JSON object");
   BERTH_ASSIGN_OR_RETURN(int version, CheckStateVersion(j, kConfigVersion, path));
   MachineConfig c;
   c.version = version;
-  BERTH_RETURN_IF_ERROR(Get(j, "name", &c.name, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "driver", &c.driver, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "libvirt_uri", &c.libvirt_uri, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "domain", &c.domain, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "uuid", &c.uuid, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "cpus", &c.cpus, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "memory_mb", &c.memory_mb, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "disk_mb", &c.disk_mb, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "host", &c.host, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "ssh_port", &c.ssh_port, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "engine_port", &c.engine_port, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "mgmt_mac", &c.mgmt_mac, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "kernel", &c.kernel, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "initrd", &c.initrd, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "cmdline", &c.cmdline, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "created_at", &c.created_at, path));
-  BERTH_RETURN_IF_ERROR(Get(j, "phase", &c.phase, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "name", &c.name, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "driver", &c.driver, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "libvirt_uri", &c.libvirt_uri, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "domain", &c.domain, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "uuid", &c.uuid, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "cpus", &c.cpus, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "memory_mb", &c.memory_mb, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "disk_mb", &c.disk_mb, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "host", &c.host, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "ssh_port", &c.ssh_port, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "engine_port", &c.engine_port, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "mgmt_mac", &c.mgmt_mac, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "kernel", &c.kernel, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "initrd", &c.initrd, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "cmdline", &c.cmdline, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "created_at", &c.created_at, path));
+  BERTH_RETURN_IF_ERROR(GetField(j, "phase", &c.phase, path));
   // Optional: configs written before forwards existed have none.
   if (j.contains("forwards")) {
     if (!j["forwards"].is_array())
       return InvalidArgument(path + ": field 'forwards' is not a list");
     for (const Json& f : j["forwards"]) {
       PortForward pf;
-      BERTH_RETURN_IF_ERROR(Get(f, "guest_port", &pf.guest_port, path + " forwards"));
-      BERTH_RETURN_IF_ERROR(Get(f, "host_port", &pf.host_port, path + " forwards"));
+      BERTH_RETURN_IF_ERROR(GetField(f, "guest_port", &pf.guest_port, path + " forwards"));
+      BERTH_RETURN_IF_ERROR(GetField(f, "host_port", &pf.host_port, path + " forwards"));
       c.forwards.push_back(pf);
     }
   }
@@ -99,13 +84,13 @@ Result<MachineConfig> FromJson(const Json& j, const std::string& path) {
     return InvalidArgument(path + ": missing object 'lab'");
   const Json& lab = j["lab"];
   std::string lp = path + " lab";
-  BERTH_RETURN_IF_ERROR(Get(lab, "network", &c.lab.network, lp));
-  BERTH_RETURN_IF_ERROR(Get(lab, "address", &c.lab.address, lp));
-  BERTH_RETURN_IF_ERROR(Get(lab, "prefix", &c.lab.prefix, lp));
-  BERTH_RETURN_IF_ERROR(Get(lab, "mac", &c.lab.mac, lp));
-  BERTH_RETURN_IF_ERROR(Get(lab, "host", &c.lab.host, lp));
-  BERTH_RETURN_IF_ERROR(Get(lab, "local_port", &c.lab.local_port, lp));
-  BERTH_RETURN_IF_ERROR(Get(lab, "fabric_port", &c.lab.fabric_port, lp));
+  BERTH_RETURN_IF_ERROR(GetField(lab, "network", &c.lab.network, lp));
+  BERTH_RETURN_IF_ERROR(GetField(lab, "address", &c.lab.address, lp));
+  BERTH_RETURN_IF_ERROR(GetField(lab, "prefix", &c.lab.prefix, lp));
+  BERTH_RETURN_IF_ERROR(GetField(lab, "mac", &c.lab.mac, lp));
+  BERTH_RETURN_IF_ERROR(GetField(lab, "host", &c.lab.host, lp));
+  BERTH_RETURN_IF_ERROR(GetField(lab, "local_port", &c.lab.local_port, lp));
+  BERTH_RETURN_IF_ERROR(GetField(lab, "fabric_port", &c.lab.fabric_port, lp));
   if (ValidateName(c.name).ok() == false)
     return InvalidArgument(path + ": invalid machine name '" + c.name + "'");
   return c;
