@@ -114,7 +114,7 @@ Json InspectJson(Engine& e, const ContainerRecord& c) {
       {"Config", config},
       {"NetworkSettings",
        {{"Ports", PortsJson(s)},
-        {"Networks", Json::object()},
+        {"Networks", ContainerNetworksJson(e, c)},
         {"IPAddress", ""},
         {"Gateway", ""},
         {"SandboxKey", ""}}},

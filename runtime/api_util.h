@@ -37,6 +37,10 @@ std::string HumanDuration(int64_t seconds);
 
 std::vector<std::string> JsonStrings(const Json& j);  // array or single string
 
+struct ContainerRecord;
+// A container's NetworkSettings.Networks for inspect (api_networks.cc).
+Json ContainerNetworksJson(Engine& e, const ContainerRecord& c);
+
 // Streams `body` to the connection as the HTTP body of a streaming response.
 ApiResponse StreamJsonLines(std::function<void(Conn&)> fn);
 

@@ -69,6 +69,9 @@ Json ToJson(const ContainerRecord& c) {
                      {"proto", p.proto},
                      {"host_ip", p.host_ip},
                      {"host_port", p.host_port}});
+  Json endpoints = Json::array();
+  for (const auto& e : s.endpoints)
+    endpoints.push_back({{"network", e.network}, {"aliases", e.aliases}, {"ipv4", e.ipv4}});
   return {
       {"version", kContainerVersion},
       {"id", c.id},
@@ -102,7 +105,7 @@ Json ToJson(const ContainerRecord& c) {
         {"mounts", mounts},
         {"volumes_from", s.volumes_from},
         {"network_mode", s.network_mode},
-        {"aliases", s.aliases},
+        {"endpoints", endpoints},
         {"ports", ports},
         {"raw_config", s.raw_config},
         {"raw_host_config", s.raw_host_config}}},
@@ -157,7 +160,9 @@ Result<ContainerRecord> ContainerFromJson(const Json& j, const std::string& path
                           m.value("read_only", false), m.value("volume", "")});
     o.volumes_from = s.value("volumes_from", std::vector<std::string>{});
     o.network_mode = s.value("network_mode", "bridge");
-    o.aliases = s.value("aliases", std::vector<std::string>{});
+    for (const auto& e : s.value("endpoints", Json::array()))
+      o.endpoints.push_back({e.value("network", ""), e.value("aliases", std::vector<std::string>{}),
+                             e.value("ipv4", "")});
     for (const auto& p : s.value("ports", Json::array()))
       o.ports.push_back({p.value("container_port", 0), p.value("proto", "tcp"),
                          p.value("host_ip", ""), p.value("host_port", 0)});

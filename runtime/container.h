@@ -26,6 +26,14 @@ struct PortBinding {
   int host_port = 0;
 };
 
+// A container's membership in one user-defined network (docker run
+// --network N --network-alias A --ip X, docker network connect).
+struct EndpointSpec {
+  std::string network;  // the network's name
+  std::vector<std::string> aliases;
+  std::string ipv4;  // requested address; empty: allocated
+};
+
 struct ContainerSpec {
   std::string name;  // without the leading '/'
   std::string image_ref;
@@ -44,8 +52,8 @@ struct ContainerSpec {
   std::vector<std::string> cap_add, cap_drop;
   std::vector<Mount> mounts;
   std::vector<std::string> volumes_from;
-  std::string network_mode = "bridge";
-  std::vector<std::string> aliases;
+  std::string network_mode = "bridge";  // bridge | host | none | a user-defined network's name
+  std::vector<EndpointSpec> endpoints;  // user-defined networks, network_mode's first
   std::vector<PortBinding> ports;
   Json raw_config, raw_host_config;  // as the client sent them, for inspect
 };

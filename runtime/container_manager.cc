@@ -12,6 +12,7 @@
 #include "runtime/api_router.h"
 #include "runtime/container_live.h"
 #include "runtime/host_ops.h"
+#include "runtime/network_manager.h"
 #include "runtime/volume_store.h"
 
 namespace berth::runtime {
@@ -107,6 +108,21 @@ Result<std::string> ContainerManager::ResolveId(const std::string& ref) {
 Result<std::string> ContainerManager::Create(ContainerSpec spec) {
   BERTH_ASSIGN_OR_RETURN(ImageRecord image, images_.Resolve(spec.image_ref));
   spec.image_id = image.id;
+  if (!spec.endpoints.empty()) {
+    if (spec.network_mode == "host" || spec.network_mode == "none")
+      return InvalidArgument("container cannot be connected to network " +
+                             spec.endpoints[0].network + " with --network " + spec.network_mode);
+    if (networks_ == nullptr) return Unsupported("user-defined networks");
+    bool primary = spec.network_mode == spec.endpoints[0].network;
+    for (auto& ep : spec.endpoints) {
+      auto name = networks_->ResolveName(ep.network);
+      // Not 404: the docker client takes a 404 from create for a missing
+      // image and would try to pull it, hiding this message.
+      if (!name.ok()) return InvalidArgument(name.status().message());
+      ep.network = *name;
+    }
+    if (primary) spec.network_mode = spec.endpoints[0].network;
+  }
   for (auto& m : spec.mounts) {
     if (!m.volume.empty() || m.source.empty()) {
       BERTH_ASSIGN_OR_RETURN(Json v, volumes_.Create(m.volume, "local", {}));
@@ -158,6 +174,50 @@ Result<std::string> ContainerManager::Create(ContainerSpec spec) {
   events_.Publish("container", "create", live->rec.id,
                   {{"name", live->rec.spec.name}, {"image", live->rec.spec.image_ref}});
   return live->rec.id;
+}
+
+Status ContainerManager::ConnectNetwork(const std::string& ref, EndpointSpec ep) {
+  if (networks_ == nullptr) return Unsupported("network connect");
+  std::lock_guard<std::mutex> lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  ContainerSpec& s = c->rec.spec;
+  if (s.network_mode == "host")
+    return InvalidArgument(
+        "container cannot be disconnected from host network or connected to "
+        "host network");
+  if (s.network_mode == "none")
+    return InvalidArgument("container " + s.name +
+                           " runs with --network none and cannot be "
+                           "connected to other networks");
+  BERTH_ASSIGN_OR_RETURN(ep.network, networks_->ResolveName(ep.network));
+  for (const auto& e : s.endpoints)
+    if (e.network == ep.network)
+      return AlreadyExists("endpoint with name " + s.name + " already exists in network " +
+                           ep.network);
+  if (c->rec.state.state == RunState::kRunning && c->rec.state.pid > 0)
+    BERTH_RETURN_IF_ERROR(networks_->Connect(c->rec.id, s.name, c->rec.state.pid, ep));
+  s.endpoints.push_back(ep);
+  events_.Publish("network", "connect", ep.network, {{"container", c->rec.id}});
+  return SaveLocked(*c);
+}
+
+Status ContainerManager::DisconnectNetwork(const std::string& ref, const std::string& network) {
+  if (networks_ == nullptr) return Unsupported("network disconnect");
+  std::lock_guard<std::mutex> lock(mu_);
+  BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
+  BERTH_ASSIGN_OR_RETURN(std::string name, networks_->ResolveName(network));
+  ContainerSpec& s = c->rec.spec;
+  auto it = std::find_if(s.endpoints.begin(), s.endpoints.end(),
+                         [&](const EndpointSpec& e) { return e.network == name; });
+  if (it == s.endpoints.end())
+    return NotFound("container " + s.name + " is not connected to network " + name);
+  if (c->rec.state.state == RunState::kRunning && c->rec.state.pid > 0) {
+    Status st = networks_->Disconnect(c->rec.id, name);
+    if (!st.ok() && st.code() != Code::kNotFound) return st;
+  }
+  s.endpoints.erase(it);
+  events_.Publish("network", "disconnect", name, {{"container", c->rec.id}});
+  return SaveLocked(*c);
 }
 
 Result<ContainerRecord> ContainerManager::Get(const std::string& ref) {

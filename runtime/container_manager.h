@@ -74,6 +74,11 @@ class ContainerManager {
   // Validates a wait request (the container exists) before the wait blocks.
   Result<std::string> ResolveId(const std::string& ref);
 
+  // docker network connect/disconnect: updates the container's endpoints
+  // and, while it runs, its live network interfaces and DNS names.
+  Status ConnectNetwork(const std::string& ref, EndpointSpec endpoint);
+  Status DisconnectNetwork(const std::string& ref, const std::string& network);
+
   Result<ContainerRecord> Get(const std::string& ref);
   std::vector<ContainerRecord> List();
   bool ImageInUse(const std::string& image_id);

@@ -24,6 +24,57 @@ const std::set<std::string> kHostConfigKeys = {
     "ShmSize",        "KernelMemory",     "OomKillDisable", "Cgroup",       "IpcMode",
     "PidMode",        "UTSMode",          "UsernsMode"};
 
+const std::set<std::string> kEndpointKeys = {"Aliases",           "IPAMConfig",
+                                             "NetworkID",         "EndpointID",
+                                             "Gateway",           "IPAddress",
+                                             "IPPrefixLen",       "IPv6Gateway",
+                                             "GlobalIPv6Address", "GlobalIPv6PrefixLen",
+                                             "MacAddress",        "DNSNames",
+                                             "DriverOpts",        "Links"};
+
+bool BuiltinNetwork(const std::string& n) {
+  return n == "bridge" || n == "host" || n == "none" || n == "default";
+}
+
+// NetworkMode and NetworkingConfig.EndpointsConfig -> spec.endpoints (the
+// user-defined networks, network_mode's first).
+Status DecodeEndpoints(const Json& body, ContainerSpec& s) {
+  if (!BuiltinNetwork(s.network_mode)) s.endpoints.push_back({s.network_mode, {}, ""});
+  Json ep = body.value("NetworkingConfig", Json::object()).value("EndpointsConfig", Json::object());
+  if (!ep.is_object()) return InvalidArgument("NetworkingConfig.EndpointsConfig is not an object");
+  for (auto& [net, cfg] : ep.items()) {
+    if (cfg.is_null()) continue;
+    BERTH_RETURN_IF_ERROR(RejectUnsupported(cfg, kEndpointKeys, "EndpointSettings."));
+    for (const char* k : {"Links", "MacAddress", "DriverOpts"})
+      if (!IsDefault(cfg.value(k, Json())))
+        return Unsupported(std::string("EndpointSettings.") + k);
+    EndpointSpec e{net, JsonStrings(cfg.value("Aliases", Json())), ""};
+    Json ipam = cfg.value("IPAMConfig", Json::object());
+    if (ipam.is_object()) {
+      e.ipv4 = ipam.value("IPv4Address", "");
+      if (!IsDefault(ipam.value("IPv6Address", Json())))
+        return Unsupported("IPv6 addresses (--ip6)");
+    }
+    if (BuiltinNetwork(net)) {
+      if (!e.aliases.empty())
+        return InvalidArgument(
+            "network-scoped alias is supported only for containers in user defined networks");
+      if (!e.ipv4.empty())
+        return InvalidArgument(
+            "user specified IP address is supported only when connecting to networks with user "
+            "configured subnets");
+      continue;
+    }
+    if (net == s.network_mode) {
+      s.endpoints[0].aliases = e.aliases;
+      s.endpoints[0].ipv4 = e.ipv4;
+    } else {
+      s.endpoints.push_back(e);
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Result<Mount> ParseBind(const std::string& bind) {
@@ -156,9 +207,7 @@ Result<ContainerSpec> DecodeCreateRequest(const Json& body, const std::string& n
       s.ports.push_back(one);
     }
   }
-  Json ep = body.value("NetworkingConfig", Json::object()).value("EndpointsConfig", Json::object());
-  for (auto& [net, cfg] : ep.items())
-    for (const auto& a : JsonStrings(cfg.value("Aliases", Json()))) s.aliases.push_back(a);
+  BERTH_RETURN_IF_ERROR(DecodeEndpoints(body, s));
   Json raw = body;
   raw.erase("HostConfig");
   raw.erase("NetworkingConfig");

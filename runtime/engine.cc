@@ -29,9 +29,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& opts) {
   BERTH_ASSIGN_OR_RETURN(e->images_, ImageStore::Open(opts.root));
   e->volumes_ = std::make_unique<VolumeStore>(opts.root);
   BERTH_RETURN_IF_ERROR(MakeDirs(opts.root + "/volumes", 0700));
+  BERTH_ASSIGN_OR_RETURN(e->networks_, BridgeNetworkManager::Open(opts.root));
   ManagerOptions mo{opts.root, opts.exec_root, opts.crun, opts.cgroup_parent};
-  e->containers_ =
-      std::make_unique<ContainerManager>(mo, *e->images_, e->events_, *e->volumes_, nullptr);
+  e->containers_ = std::make_unique<ContainerManager>(mo, *e->images_, e->events_, *e->volumes_,
+                                                      e->networks_.get());
   BERTH_RETURN_IF_ERROR(e->containers_->Load());
   return e;
 }

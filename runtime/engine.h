@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "runtime/bridge_network_manager.h"
 #include "runtime/container_manager.h"
 #include "runtime/events.h"
 #include "runtime/image_store.h"
@@ -29,6 +30,7 @@ class Engine {
   ImageStore& images() { return *images_; }
   ContainerManager& containers() { return *containers_; }
   VolumeStore& volumes() { return *volumes_; }
+  BridgeNetworkManager& networks() { return *networks_; }
   EventBus& events() { return events_; }
   const std::string& id() const { return id_; }
   // Path for spilling request bodies (image loads).
@@ -41,6 +43,7 @@ class Engine {
   EventBus events_;
   std::unique_ptr<ImageStore> images_;
   std::unique_ptr<VolumeStore> volumes_;
+  std::unique_ptr<BridgeNetworkManager> networks_;  // outlives containers_
   std::unique_ptr<ContainerManager> containers_;
 };
 
