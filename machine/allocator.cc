@@ -8,6 +8,8 @@
 #include <set>
 
 #include "base/fd.h"
+#include "base/file_util.h"
+#include "base/json_util.h"
 
 namespace berth::machine {
 namespace {
@@ -29,6 +31,28 @@ bool BindPortProbe::TcpFree(const std::string& host, int port) {
 }
 bool BindPortProbe::UdpFree(const std::string& host, int port) {
   return CanBind(host, port, SOCK_DGRAM);
+}
+
+Result<int> RegistryPort(const std::string& home, PortProbe& probe, const std::string& host) {
+  const std::string path = home + "/registry/port.json";
+  if (PathExists(path)) {
+    BERTH_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
+    int port = j.is_object() && j.contains("port") && j["port"].is_number_integer()
+                   ? j["port"].get<int>()
+                   : 0;
+    if (port < 1 || port > 65535)
+      return InvalidArgument(path + ": no valid 'port' (remove the file to pick a new one)");
+    return port;
+  }
+  for (int port = kRegistryPortMin; port <= kRegistryPortMax; ++port) {
+    if (!probe.TcpFree(host, port)) continue;
+    BERTH_RETURN_IF_ERROR(MakeDirs(home + "/registry"));
+    BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(path, Json{{"version", 1}, {"port", port}}));
+    return port;
+  }
+  return FailedPrecondition("no free port for the lab registry on " + host + " between " +
+                            std::to_string(kRegistryPortMin) + " and " +
+                            std::to_string(kRegistryPortMax));
 }
 
 Result<Allocation> Allocate(const std::vector<MachineConfig>& existing, PortProbe& probe,

@@ -44,6 +44,15 @@ struct AllocatorOptions {
   std::string lab_subnet = "10.77.0.0/24";  // a /24; hosts .11 to .254 are handed out
 };
 
+// The host port of the lab registry of `home`: read from
+// home/registry/port.json, or picked (the first free TCP port from
+// kRegistryPortMin, outside the machines' range) and saved there. The caller
+// holds the store lock. Every machine of a home forwards to this port.
+inline constexpr int kRegistryPortMin = 49000;
+inline constexpr int kRegistryPortMax = 49999;
+Result<int> RegistryPort(const std::string& home, PortProbe& probe,
+                         const std::string& host = "127.0.0.1");
+
 // Picks resources unused by `existing` machines and free on the host.
 // `forwards` with a host port keep it (an error if another machine or
 // process has it); those with host port 0 get one from the range.

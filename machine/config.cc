@@ -30,6 +30,7 @@ Json ToJson(const MachineConfig& c) {
       {"ssh_port", c.ssh_port},
       {"engine_port", c.engine_port},
       {"forwards", ForwardsJson(c.forwards)},
+      {"registry_port", c.registry_port},
       {"mgmt_mac", c.mgmt_mac},
       {"lab",
        {{"network", c.lab.network},
@@ -69,7 +70,9 @@ Result<MachineConfig> FromJson(const Json& j, const std::string& path) {
   BERTH_RETURN_IF_ERROR(GetField(j, "cmdline", &c.cmdline, path));
   BERTH_RETURN_IF_ERROR(GetField(j, "created_at", &c.created_at, path));
   BERTH_RETURN_IF_ERROR(GetField(j, "phase", &c.phase, path));
-  // Optional: configs written before forwards existed have none.
+  // Optional: configs written before forwards and the registry existed.
+  if (j.contains("registry_port"))
+    BERTH_RETURN_IF_ERROR(GetField(j, "registry_port", &c.registry_port, path));
   if (j.contains("forwards")) {
     if (!j["forwards"].is_array())
       return InvalidArgument(path + ": field 'forwards' is not a list");

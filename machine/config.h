@@ -15,6 +15,10 @@ namespace berth::machine {
 // The newest config.json format this berth writes and reads.
 inline constexpr int kConfigVersion = 1;
 inline constexpr const char* kDomainPrefix = "berth-";
+// Where machines find the lab registry: an address on the management
+// network that QEMU forwards to the host (`berth registry`).
+inline constexpr const char* kRegistryGuestAddress = "10.0.2.100";
+inline constexpr int kRegistryGuestPort = 5000;
 
 struct LabNic {
   std::string network = "default";  // fabric network name
@@ -53,6 +57,9 @@ struct MachineConfig {
   int ssh_port = 0;
   int engine_port = 0;
   std::vector<PortForward> forwards;  // extra forwards, fixed at create
+  // The home's lab registry on host:registry_port, which the guest reaches
+  // as kRegistryGuestAddress:kRegistryGuestPort (QEMU guestfwd). 0: none.
+  int registry_port = 0;
   std::string mgmt_mac;
   LabNic lab;
   std::string kernel;  // absolute paths from the guest image manifest

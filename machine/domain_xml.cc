@@ -73,14 +73,32 @@ std::string BuildDomainXml(const MachineConfig& c, const DomainOptions& o) {
          << "-:22,hostfwd=tcp:" << c.host << ":" << c.engine_port << "-:2376";
   for (const auto& f : c.forwards)
     netdev << ",hostfwd=tcp:" << c.host << ":" << f.host_port << "-:" << f.guest_port;
+  // The lab registry: for each guest connection QEMU runs socat to the host
+  // port (slirp splits the command on spaces; there is no shell). Spawning
+  // needs QEMU's sandbox to allow fork/exec and setsid: see the sandbox below.
+  if (c.registry_port != 0)
+    netdev << ",guestfwd=tcp:" << kRegistryGuestAddress << ":" << kRegistryGuestPort
+           << "-cmd:" << o.socat << " STDIO TCP:" << c.host << ":" << c.registry_port;
   x << "  <qemu:commandline>\n"
     << "    <qemu:arg value='-netdev'/>\n"
     << "    <qemu:arg value='" << e(netdev.str()) << "'/>\n"
     << "    <qemu:arg value='-device'/>\n"
     << "    <qemu:arg value='virtio-net-pci,netdev=mgmt,mac=" << e(c.mgmt_mac)
-    << ",bus=pcie.0,addr=0x10,romfile='/>\n"
-    << "  </qemu:commandline>\n"
-    << "</domain>\n";
+    << ",bus=pcie.0,addr=0x10,romfile='/>\n";
+  // libvirt's own -sandbox (spawn=deny, elevateprivileges=deny) would kill
+  // QEMU at the first registry connection, and a second -sandbox does not
+  // override it; so libvirt is told QEMU has no sandbox and berth passes one
+  // that keeps the obsolete-syscall and resource-control filters.
+  if (c.registry_port != 0)
+    x << "    <qemu:arg value='-sandbox'/>\n"
+      << "    <qemu:arg value='on,obsolete=deny,elevateprivileges=allow,spawn=allow,"
+         "resourcecontrol=deny'/>\n";
+  x << "  </qemu:commandline>\n";
+  if (c.registry_port != 0)
+    x << "  <qemu:capabilities>\n"
+      << "    <qemu:del capability='seccomp-sandbox'/>\n"
+      << "  </qemu:capabilities>\n";
+  x << "</domain>\n";
   return x.str();
 }
 

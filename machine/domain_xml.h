@@ -16,6 +16,8 @@ struct DomainOptions {
   // Run QEMU as this uid:gid (system URI: so it can read files under $HOME).
   // Empty: leave libvirt's default.
   std::string dac_label;
+  // The program QEMU runs for each connection to the lab registry.
+  std::string socat = "/usr/bin/socat";
 };
 
 // Management NIC: QEMU user networking with restrict=on (no outbound traffic),

@@ -70,6 +70,7 @@ std::string LibvirtDriver::DomainXml(const MachineConfig& c) const {
   o.serial_log = store_.PathOf(c.name, "serial.log");
   o.data_disk = store_.PathOf(c.name, "disk.raw");
   o.home = store_.home();
+  if (std::string socat = FindProgram("socat"); !socat.empty()) o.socat = socat;
   // Under qemu:///system (and a root session, which reads the system's
   // qemu.conf) QEMU runs as libvirt-qemu and cannot read files in a private
   // home: run it as the invoking user instead (DESIGN.md).

@@ -114,6 +114,9 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
     BindPortProbe probe;
     auto alloc = Allocate(existing, probe, {}, o.forwards);
     if (!alloc.ok()) return unwind(alloc.status());
+    auto registry = RegistryPort(store_.home(), probe);
+    if (!registry.ok()) return unwind(registry.status());
+    c.registry_port = *registry;
     c.libvirt_uri = o.libvirt_uri;
     c.uuid = NewUuid();
     c.cpus = o.resources.cpus;

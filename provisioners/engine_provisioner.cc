@@ -31,6 +31,11 @@ std::string CacheDir(const std::string& home) {
 
 std::string EngineRunScript(const machine::MachineConfig& c, const std::string& version) {
   std::string b = std::string(kBundleRoot) + "/" + version;
+  // `docker pull busybox` in the machine pulls from the lab registry.
+  std::string registry;
+  if (c.registry_port != 0)
+    registry = " \\\n  --default-registry " + std::string(machine::kRegistryGuestAddress) + ":" +
+               std::to_string(machine::kRegistryGuestPort);
   return "#!/bin/sh\n"
          "# berthd, installed by berth's engine provisioner. runsv restarts it.\n"
          "exec 2>&1\n"
@@ -43,7 +48,7 @@ std::string EngineRunScript(const machine::MachineConfig& c, const std::string& 
          "  --tls-listen 0.0.0.0:2376 --tlscacert /var/lib/berth/tls/ca.pem \\\n"
          "  --tlscert /var/lib/berth/tls/server.pem --tlskey /var/lib/berth/tls/server-key.pem \\\n"
          "  --crun $b/bin/crun --name " +
-         c.name + "\n";
+         c.name + registry + "\n";
 }
 
 Status EngineProvisioner::Provision(const machine::MachineConfig& c,

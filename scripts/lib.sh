@@ -14,7 +14,7 @@ BERTH_PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libyaml-cpp-dev libboost-dev libssl-dev
   libgtest-dev libgmock-dev pybind11-dev python3-dev python3-pytest
   busybox-static dropbear-bin openssh-client crun etcd-server docker-registry
-  tshark e2fsprogs cpio kmod iproute2 zstd xz-utils openssl binutils tar curl lz4
+  tshark e2fsprogs cpio kmod iproute2 zstd xz-utils openssl binutils tar curl lz4 socat
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

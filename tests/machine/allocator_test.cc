@@ -8,6 +8,9 @@
 
 #include <set>
 
+#include "base/file_util.h"
+#include "machine/temp_dir.h"
+
 namespace berth::machine {
 namespace {
 
@@ -61,6 +64,21 @@ TEST(AllocatorTest, ForwardConflictsAreClearErrors) {
   auto twice = Allocate({}, probe, {}, {{8080, 0}, {8080, 0}});
   ASSERT_FALSE(twice.ok());
   EXPECT_NE(twice.status().message().find("forwarded twice"), std::string::npos);
+}
+
+TEST(AllocatorTest, RegistryPortIsPickedOnceAndKept) {
+  berth::testing::TempDir dir;
+  SetProbe probe;
+  probe.busy_tcp = {kRegistryPortMin};
+  auto first = RegistryPort(dir.path(), probe);
+  ASSERT_TRUE(first.ok()) << first.status().message();
+  EXPECT_EQ(*first, kRegistryPortMin + 1);
+  probe.busy_tcp = {kRegistryPortMin + 1};  // now the registry itself listens there
+  EXPECT_EQ(RegistryPort(dir.path(), probe).value(), kRegistryPortMin + 1);
+  WriteFileAtomic(dir.path() + "/registry/port.json", "{\"port\": \"x\"}").ok();
+  auto bad = RegistryPort(dir.path(), probe);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("port.json"), std::string::npos);
 }
 
 TEST(AllocatorTest, SkipsWhatOthersUseAndBusyPorts) {

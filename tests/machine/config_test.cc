@@ -52,6 +52,7 @@ TEST(ConfigJsonTest, RoundTrips) {
   c.lab.local_port = 41002;
   c.lab.fabric_port = 40000;
   c.forwards = {{8080, 41003}, {2379, 41004}};
+  c.registry_port = 49000;
   auto back = FromJson(ToJson(c), "config.json");
   ASSERT_TRUE(back.ok()) << back.status().message();
   EXPECT_EQ(ToJson(*back), ToJson(c));

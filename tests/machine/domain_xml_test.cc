@@ -52,6 +52,22 @@ TEST(DomainXmlTest, ExtraForwardsListenOnTheHostAddressOnly) {
       Has(x, "-:2376,hostfwd=tcp:127.0.0.1:41003-:8080,hostfwd=tcp:127.0.0.1:41004-:2379'"));
 }
 
+TEST(DomainXmlTest, RegistryGuestfwdRunsSocatUnderBerthsSandbox) {
+  MachineConfig c = Sample();
+  EXPECT_FALSE(Has(BuildDomainXml(c, {}), "guestfwd"));
+  EXPECT_FALSE(Has(BuildDomainXml(c, {}), "-sandbox"));
+  c.registry_port = 49000;
+  DomainOptions o;
+  o.socat = "/usr/bin/socat";
+  std::string x = BuildDomainXml(c, o);
+  EXPECT_TRUE(
+      Has(x, ",guestfwd=tcp:10.0.2.100:5000-cmd:/usr/bin/socat STDIO TCP:127.0.0.1:49000'"));
+  // libvirt's own sandbox is off (it denies spawning); berth's keeps the rest.
+  EXPECT_TRUE(Has(x, "<qemu:del capability='seccomp-sandbox'/>"));
+  EXPECT_TRUE(Has(x, "obsolete=deny,elevateprivileges=allow,spawn=allow,resourcecontrol=deny"));
+  EXPECT_TRUE(Has(x, "restrict=on"));
+}
+
 TEST(DomainXmlTest, TcgWithoutKvmAndKvmWith) {
   DomainOptions o;
   EXPECT_TRUE(Has(BuildDomainXml(Sample(), o), "<domain type='qemu'"));
