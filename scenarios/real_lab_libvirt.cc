@@ -1,16 +1,20 @@
-// The real lab over the machine layer (machine::Manager: libvirt machines)
-// and the fabric (partitions, impairments). Built when berth_machine and
-// berth_fabric exist; otherwise real_lab.cc's stub is used.
+// The real lab over the machine layer (machine::Manager: libvirt machines),
+// the fabric (partitions, impairments) and each machine's engine (berthd,
+// through LabEngine). Built when berth_machine, berth_fabric and
+// berth_provisioners exist; otherwise real_lab.cc's stub is used.
 //
-// What works: machine create/kill/stop/start/pause/resume/reboot/add/remove,
-// partitions (as fabric grudges), link impairments and heal, disk fill/free
-// and clock skew/reset (through SSH), commands in machines (SSH) and on the
-// host, `when: {exec: ...}` conditions and `command` checks. Not yet: images,
-// containers, HTTP probes and kv probes (they need the engine adaptor), so
-// CanRun refuses scenarios that use them before anything is created.
+// Reaching containers: every port a container publishes on a machine (and
+// every port a probe or condition targets) becomes a forward of the machine's
+// management NIC, 127.0.0.1:<allocated> -> guest port, fixed at create. HTTP
+// and kv probes from the host go through those forwards, so the fabric does
+// not affect them; HTTP probes `from` a machine run busybox wget in it over
+// SSH against the target's lab address, so partitions do.
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <thread>
 
 #include "base/subprocess.h"
 #include "fabric/client.h"
@@ -22,6 +26,11 @@
 #include "machine/readiness.h"
 #include "machine/ssh.h"
 #include "machine/store.h"
+#include "provisioners/engine_provisioner.h"
+#include "scenarios/etcd_kv.h"
+#include "scenarios/http_client.h"
+#include "scenarios/lab_engine.h"
+#include "scenarios/lab_images.h"
 #include "scenarios/real_lab.h"
 
 namespace berth::scenarios {
@@ -29,9 +38,14 @@ namespace {
 
 using std::chrono::seconds;
 
-const char kNoEngine[] =
-    "needs the container engine adaptor, which scenarios do not have yet (only machine, "
-    "network, disk, clock and command actions run on real machines)";
+// "machine:port" -> {machine, port}.
+Result<std::pair<std::string, int>> SplitTarget(const std::string& target) {
+  size_t colon = target.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return InvalidArgument("target '" + target + "': expected MACHINE:PORT");
+  BERTH_ASSIGN_OR_RETURN(auto port, ParsePublishedPort(target.substr(colon + 1)));
+  return std::make_pair(target.substr(0, colon), port.first);
+}
 
 class LibvirtLab : public Lab {
  public:
@@ -42,21 +56,52 @@ class LibvirtLab : public Lab {
         driver_(hypervisor_, store_),
         net_(c.home),
         readiness_(store_, driver_),
-        manager_(store_, driver_, net_, readiness_, [this] { return Image(); }) {}
+        manager_(store_, driver_, net_, readiness_, [this] { return Image(); }),
+        provisioner_(store_, provisioners::CacheDir(c.home)),
+        engine_(store_, provisioners::CacheDir(c.home)) {}
 
   std::string Kind() const override { return "libvirt"; }
 
+  // Checks images, ports and targets, and plans each machine's forwards.
   Status CanRun(const Scenario& s) override {
-    std::vector<std::string> uses;
-    if (!s.images.empty()) uses.push_back("images");
-    if (!s.containers.empty()) uses.push_back("containers");
-    if (!s.probes.empty()) uses.push_back("workload probes");
-    if (uses.empty()) return Status::Ok();
-    std::string list;
-    for (const auto& u : uses) list += (list.empty() ? "" : ", ") + u;
-    return FailedPrecondition("the real lab cannot run this scenario yet: it uses " + list +
-                              ", which " + kNoEngine +
-                              ". Nothing was created. Use --dry-run to rehearse it");
+    auto fail = [](const std::string& why) {
+      return FailedPrecondition("the real lab cannot run this scenario: " + why +
+                                ". Nothing was created");
+    };
+    for (const auto& image : s.images)
+      if (!IsKnownLabImage(image)) {
+        std::string known;
+        for (const auto& k : KnownLabImages()) known += (known.empty() ? "" : ", ") + k;
+        return fail("image '" + image + "' cannot be seeded (the lab builds " + known +
+                    "; there is no registry yet)");
+      }
+    std::map<std::string, std::set<int>> forwards;
+    for (const auto& c : s.containers)
+      for (const auto& p : c.ports) {
+        auto port = ParsePublishedPort(p);
+        if (!port.ok()) return fail("container '" + c.name + "': " + port.status().message());
+        forwards[c.machine].insert(port->first);
+      }
+    auto target = [&](const std::string& t) -> Status {
+      auto mp = SplitTarget(t);
+      if (!mp.ok()) return fail(mp.status().message());
+      if (mp->second == 22 || mp->second == 2376)
+        return fail("target '" + t + "': ports 22 and 2376 are berth's own (SSH, engine)");
+      forwards[mp->first].insert(mp->second);
+      return Status::Ok();
+    };
+    for (const auto& p : s.probes) {
+      if (p.type == ProbeType::kKv && p.store != "etcd")
+        return fail("probe '" + p.name + "': store '" + p.store + "' (only etcd)");
+      for (const auto& t : p.targets) BERTH_RETURN_IF_ERROR(target(t));
+    }
+    for (const auto& step : s.timeline)
+      if (step.condition && step.condition->kind == Condition::Kind::kHttp)
+        BERTH_RETURN_IF_ERROR(target(step.condition->target));
+    std::lock_guard<std::mutex> lock(mu_);
+    forwards_ = forwards;
+    if (!s.images.empty() || !s.containers.empty()) manager_.set_provisioner(&provisioner_);
+    return Status::Ok();
   }
 
   Status CreateNetwork(const NetworkSpec& network) override {
@@ -74,6 +119,7 @@ class LibvirtLab : public Lab {
     {
       std::lock_guard<std::mutex> lock(mu_);
       created_.push_back(name);  // even a failed create may leave a folder to remove
+      for (int port : forwards_[m.name]) o.forwards.push_back({port, 0});
     }
     return manager_.CreateMany({name}, o).at(0);
   }
@@ -86,13 +132,40 @@ class LibvirtLab : public Lab {
     return st;
   }
 
-  Status SeedImage(const std::string&) override { return FailedPrecondition(kNoEngine); }
-  Status RunContainer(const ContainerSpec&) override { return FailedPrecondition(kNoEngine); }
-  Status Container(const std::string&, const std::string&, ContainerOp) override {
-    return FailedPrecondition(kNoEngine);
+  Status SeedImage(const std::string& image) override {
+    std::vector<machine::MachineConfig> machines;
+    for (const auto& name : Created()) {
+      BERTH_ASSIGN_OR_RETURN(machine::MachineConfig c, store_.Load(name));
+      machines.push_back(c);
+    }
+    BERTH_RETURN_IF_ERROR(engine_.Seed(image, machines));
+    return SyncAll();
+  }
+
+  Status RunContainer(const ContainerSpec& c) override {
+    BERTH_RETURN_IF_ERROR(EnsureHosts());
+    BERTH_ASSIGN_OR_RETURN(machine::MachineConfig config, Config(c.machine));
+    BERTH_RETURN_IF_ERROR(engine_.Run(c, config));
+    // berthd does not fsync what it writes: without this, a machine.kill
+    // soon after would lose the container (or the image's files).
+    return Sh(c.machine, "sync");
+  }
+
+  Status Container(const std::string& m, const std::string& container, ContainerOp op) override {
+    BERTH_ASSIGN_OR_RETURN(machine::MachineConfig config, Config(m));
+    return engine_.Op(m, config, container, op);
   }
 
   Status Machine(const std::string& m, MachineOp op) override {
+    Status st = MachineOnly(m, op);
+    if (!st.ok() || (op != MachineOp::kStart && op != MachineOp::kReboot)) return st;
+    // A fresh boot: the guest's /etc/hosts is gone and berthd restarted.
+    BERTH_RETURN_IF_ERROR(WriteHosts(m));
+    BERTH_ASSIGN_OR_RETURN(machine::MachineConfig config, Config(m));
+    return engine_.AfterBoot(m, config);
+  }
+
+  Status MachineOnly(const std::string& m, MachineOp op) {
     const std::string n = Name(m);
     switch (op) {
       case MachineOp::kKill:
@@ -187,15 +260,61 @@ class LibvirtLab : public Lab {
     return ExecResult{r.timed_out ? 124 : r.exit_code, r.out};
   }
 
-  HttpResult HttpGet(const std::string&, const std::string&, const std::string&, Millis) override {
+  HttpResult HttpGet(const std::string& from, const std::string& target, const std::string& path,
+                     Millis timeout) override {
     HttpResult r;
-    r.error = std::string("http probes ") + kNoEngine;
+    auto mp = SplitTarget(target);
+    auto config = mp.ok() ? Config(mp->first) : Result<machine::MachineConfig>(mp.status());
+    if (!config.ok()) {
+      r.error = config.status().message();
+      return r;
+    }
+    const auto& [machine_name, port] = *mp;
+    if (from.empty()) {
+      for (const auto& f : config->forwards)
+        if (f.guest_port == port)
+          return CurlHttpGet("http://" + config->host + ":" + std::to_string(f.host_port) + path,
+                             timeout);
+      r.error = "port " + std::to_string(port) + " of machine '" + machine_name +
+                "' is not forwarded to the host";
+      return r;
+    }
+    // From inside `from`, over the lab network: busybox wget over SSH.
+    const std::string url = "http://" + config->lab.address + ":" + std::to_string(port) + path;
+    const long secs = std::max<long>(1, (timeout.count() + 999) / 1000);
+    auto t0 = std::chrono::steady_clock::now();
+    auto run = Exec(from, {"wget", "-q", "-O", "/dev/null", "-T", std::to_string(secs), url},
+                    timeout + Millis(10000));
+    r.latency_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!run.ok()) {
+      r.error = run.status().message();
+    } else if (run->exit_code == 0) {
+      r.status = 200;
+    } else {
+      size_t http = run->output.find("HTTP/1.");
+      if (http != std::string::npos && http + 12 <= run->output.size())
+        r.status = std::atoi(run->output.substr(http + 9, 3).c_str());
+      if (r.status == 0) r.error = "wget from " + from + ": " + run->output.substr(0, 200);
+    }
     return r;
   }
 
-  Result<std::unique_ptr<KvClient>> ConnectKv(const std::string&,
-                                              const std::vector<std::string>&) override {
-    return FailedPrecondition(std::string("kv probes ") + kNoEngine);
+  Result<std::unique_ptr<KvClient>> ConnectKv(const std::string& store,
+                                              const std::vector<std::string>& targets) override {
+    if (store != "etcd") return InvalidArgument("kv store '" + store + "': only etcd");
+    std::vector<std::string> endpoints;
+    for (const auto& t : targets) {
+      BERTH_ASSIGN_OR_RETURN(auto mp, SplitTarget(t));
+      BERTH_ASSIGN_OR_RETURN(machine::MachineConfig config, Config(mp.first));
+      int host_port = 0;
+      for (const auto& f : config.forwards)
+        if (f.guest_port == mp.second) host_port = f.host_port;
+      if (host_port == 0)
+        return FailedPrecondition("kv target '" + t + "': port not forwarded to the host");
+      endpoints.push_back("http://" + config.host + ":" + std::to_string(host_port));
+    }
+    return std::unique_ptr<KvClient>(new EtcdKv(endpoints, Millis(2000)));
   }
 
   Result<std::vector<std::string>> Teardown(bool keep) override {
@@ -229,11 +348,80 @@ class LibvirtLab : public Lab {
   machine::FabricLabNetwork net_;
   machine::GuestReadiness readiness_;
   machine::Manager manager_;
+  provisioners::EngineProvisioner provisioner_;
+  LabEngine engine_;
   std::string network_ = "default";
   std::mutex mu_;
   std::vector<std::string> created_;
+  std::map<std::string, std::set<int>> forwards_;  // scenario machine -> guest ports
+  std::map<std::string, machine::MachineConfig> configs_;
+  bool hosts_written_ = false;
 
   std::string Name(const std::string& m) const { return config_.prefix + m; }
+
+  std::vector<std::string> Created() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return created_;
+  }
+
+  // The stored config of scenario machine `m` (read once: it never changes).
+  Result<machine::MachineConfig> Config(const std::string& m) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = configs_.find(m);
+      if (it != configs_.end()) return it->second;
+    }
+    BERTH_ASSIGN_OR_RETURN(machine::MachineConfig c, store_.Load(Name(m)));
+    std::lock_guard<std::mutex> lock(mu_);
+    configs_[m] = c;
+    return c;
+  }
+
+  // The lab's names ("etcd1" and the full machine name) with lab addresses.
+  Result<std::string> HostsText() {
+    std::string text = "127.0.0.1\tlocalhost\n";
+    const std::string prefix = config_.prefix;
+    for (const auto& name : Created()) {
+      const std::string short_name = name.substr(prefix.size());
+      BERTH_ASSIGN_OR_RETURN(machine::MachineConfig c, Config(short_name));
+      text += c.lab.address + "\t" + short_name + " " + name + "\n";
+    }
+    return text;
+  }
+
+  // Writes kLabHostsPath on machine `m` and adds the names to its /etc/hosts.
+  Status WriteHosts(const std::string& m) {
+    BERTH_ASSIGN_OR_RETURN(std::string text, HostsText());
+    return Sh(m, "printf '%s' " + ShellQuote(text) + " > " + kLabHostsPath + " && grep -v " +
+                     "localhost " + kLabHostsPath + " >> /etc/hosts");
+  }
+
+  // Runs `fn(scenario machine)` for every machine of the lab, in parallel.
+  Status ForEachMachine(const std::function<Status(const std::string&)>& fn) {
+    std::vector<std::string> names = Created();
+    std::vector<Status> done(names.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < names.size(); ++i)
+      threads.emplace_back([&, i] { done[i] = fn(names[i].substr(config_.prefix.size())); });
+    for (auto& t : threads) t.join();
+    for (const auto& st : done) BERTH_RETURN_IF_ERROR(st);
+    return Status::Ok();
+  }
+
+  // Flushes every machine's data disk (see RunContainer).
+  Status SyncAll() {
+    return ForEachMachine([this](const std::string& m) { return Sh(m, "sync"); });
+  }
+
+  // Before the first container runs: every machine gets the hosts file.
+  Status EnsureHosts() {
+    std::lock_guard<std::mutex> lock(hosts_mu_);
+    if (hosts_written_) return Status::Ok();
+    BERTH_RETURN_IF_ERROR(ForEachMachine([this](const std::string& m) { return WriteHosts(m); }));
+    hosts_written_ = true;
+    return Status::Ok();
+  }
+  std::mutex hosts_mu_;
 
   // The guest image, found or built once even when machines are created from
   // several threads.

@@ -1,0 +1,108 @@
+#include "scenarios/lab_engine.h"
+
+#include <thread>
+
+#include "provisioners/certs.h"
+#include "scenarios/lab_images.h"
+
+namespace berth::scenarios {
+namespace {
+
+Result<int> ParsePort(const std::string& text, const std::string& whole) {
+  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
+    return InvalidArgument("port '" + whole + "': expected PORT or HOST:CONTAINER (1-65535)");
+  int p = std::stoi(text);
+  if (p < 1 || p > 65535)
+    return InvalidArgument("port '" + whole + "': " + text + " is not in 1-65535");
+  return p;
+}
+
+}  // namespace
+
+Result<std::pair<int, int>> ParsePublishedPort(const std::string& text) {
+  size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    BERTH_ASSIGN_OR_RETURN(int p, ParsePort(text, text));
+    return std::make_pair(p, p);
+  }
+  BERTH_ASSIGN_OR_RETURN(int host, ParsePort(text.substr(0, colon), text));
+  BERTH_ASSIGN_OR_RETURN(int container, ParsePort(text.substr(colon + 1), text));
+  return std::make_pair(host, container);
+}
+
+Result<provisioners::EngineClient> LabEngine::Client(const machine::MachineConfig& m) {
+  BERTH_ASSIGN_OR_RETURN(provisioners::ClientCerts certs, provisioners::EnsureClientCerts(store_));
+  return provisioners::EngineClient::ForMachine(m, certs);
+}
+
+Status LabEngine::Seed(const std::string& image,
+                       const std::vector<machine::MachineConfig>& machines) {
+  BERTH_ASSIGN_OR_RETURN(std::string archive, EnsureImageArchive(image, cache_dir_));
+  std::vector<Status> loaded(machines.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < machines.size(); ++i)
+    threads.emplace_back([&, i] {
+      auto client = Client(machines[i]);
+      loaded[i] = client.ok() ? client->LoadImage(archive) : client.status();
+      loaded[i] = loaded[i].WithContext("machine '" + machines[i].name + "'");
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& st : loaded) BERTH_RETURN_IF_ERROR(st);
+  return Status::Ok();
+}
+
+Status LabEngine::Run(const ContainerSpec& c, const machine::MachineConfig& m) {
+  provisioners::ContainerCreate create;
+  create.name = c.name;
+  create.image = c.image;
+  create.cmd = c.command;
+  for (const auto& [k, v] : c.env) create.env.push_back(k + "=" + v);
+  create.hostname = c.machine;
+  for (const auto& p : c.ports) {
+    BERTH_ASSIGN_OR_RETURN(auto port, ParsePublishedPort(p));
+    create.ports.push_back(port);
+  }
+  create.binds = c.volumes;
+  create.binds.push_back(std::string(kLabHostsPath) + ":/etc/hosts:ro");
+  create.network = c.network;
+  BERTH_ASSIGN_OR_RETURN(provisioners::EngineClient client, Client(m));
+  BERTH_RETURN_IF_ERROR(client.CreateContainer(create).status());
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wanted_[c.machine][c.name] = true;
+  }
+  return client.StartContainer(c.name);
+}
+
+Status LabEngine::Op(const std::string& machine, const machine::MachineConfig& m,
+                     const std::string& container, ContainerOp op) {
+  BERTH_ASSIGN_OR_RETURN(provisioners::EngineClient client, Client(m));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    wanted_[machine][container] = op == ContainerOp::kStart;
+  }
+  switch (op) {
+    case ContainerOp::kKill:
+      return client.KillContainer(container);
+    case ContainerOp::kStop:
+      return client.StopContainer(container, 10);
+    case ContainerOp::kStart:
+      return client.StartContainer(container);
+  }
+  return Internal("unknown container operation");
+}
+
+Status LabEngine::AfterBoot(const std::string& machine, const machine::MachineConfig& m) {
+  std::vector<std::string> start;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, run] : wanted_[machine])
+      if (run) start.push_back(name);
+  }
+  if (start.empty()) return Status::Ok();
+  BERTH_ASSIGN_OR_RETURN(provisioners::EngineClient client, Client(m));
+  for (const auto& name : start) BERTH_RETURN_IF_ERROR(client.StartContainer(name));
+  return Status::Ok();
+}
+
+}  // namespace berth::scenarios
