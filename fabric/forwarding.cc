@@ -2,7 +2,6 @@
 // everything a frame goes through from recvmmsg to sendmmsg, including held
 // (delayed) frames and capture. Runs on Run()'s thread only.
 #include <arpa/inet.h>
-#include <netinet/udp.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -18,8 +17,6 @@ namespace {
 
 constexpr int kBatch = 64;
 constexpr size_t kFrameMax = 16384;
-constexpr size_t kGsoMaxSegments = 64;   // the kernel's UDP_MAX_SEGMENTS (at least)
-constexpr size_t kGsoMaxBytes = 65'000;  // under the 65,507-byte UDP payload limit
 
 uint64_t MacKey(const uint8_t* mac) {
   uint64_t k = 0;
@@ -246,62 +243,18 @@ void Server::SendNow(int dst, const uint8_t* frame, size_t len) {
   ++out_count_;
 }
 
-// Runs of consecutive frames to the same machine with the same length (the
-// last may be shorter) go out as one UDP GSO send (UDP_SEGMENT): the kernel
-// still delivers one datagram per frame, but the run passes through the
-// stack once. When the kernel refuses GSO, the run is sent frame by frame
-// and GSO stays off for the life of the process.
 void Server::FlushBatch() {
-  size_t m = 0;  // messages in send_msgs_
-  for (size_t i = 0; i < out_count_; ++m) {
-    size_t j = i + 1;
-    size_t seg = out_iov_[i].iov_len, total = seg;
-    while (gso_ && j < out_count_ && j - i < kGsoMaxSegments &&
-           out_msgs_[j].msg_hdr.msg_name == out_msgs_[i].msg_hdr.msg_name &&
-           out_iov_[j].iov_len <= seg && total + out_iov_[j].iov_len <= kGsoMaxBytes) {
-      total += out_iov_[j].iov_len;
-      if (out_iov_[j++].iov_len < seg) break;  // a shorter frame ends the run
-    }
-    if (m == send_msgs_.size()) {
-      send_msgs_.resize(std::max<size_t>(64, 2 * m));
-      send_runs_.resize(send_msgs_.size());
-    }
-    msghdr& h = send_msgs_[m].msg_hdr;
-    h = out_msgs_[i].msg_hdr;  // iov points at out_iov_[i]: the run's iovecs follow it
-    h.msg_iovlen = j - i;
-    SendRun& run = send_runs_[m];
-    run.first = i;
-    run.count = j - i;
-    if (run.count > 1) {
-      cmsghdr* c = reinterpret_cast<cmsghdr*>(run.control);
-      c->cmsg_level = SOL_UDP;
-      c->cmsg_type = UDP_SEGMENT;
-      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-      uint16_t size = static_cast<uint16_t>(seg);
-      std::memcpy(CMSG_DATA(c), &size, sizeof size);
-      h.msg_control = run.control;
-      h.msg_controllen = CMSG_SPACE(sizeof(uint16_t));
-    }
-    i = j;
-  }
   size_t sent = 0;
-  while (sent < m) {
-    int r = sendmmsg(udp_.get(), send_msgs_.data() + sent, static_cast<unsigned>(m - sent),
+  while (sent < out_count_) {
+    int r = sendmmsg(udp_.get(), out_msgs_.data() + sent, static_cast<unsigned>(out_count_ - sent),
                      MSG_DONTWAIT);
-    if (r >= 0) {
-      sent += r;
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      ++send_errors_;  // e.g. a full buffer or an unreachable machine: drop it
+      ++sent;
       continue;
     }
-    if (errno == EINTR) continue;
-    const SendRun& run = send_runs_[sent++];
-    if (run.count > 1 &&
-        (errno == EINVAL || errno == EIO || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
-      gso_ = false;  // no UDP GSO here: this run frame by frame, then never again
-      for (size_t k = run.first; k < run.first + run.count; ++k)
-        if (sendmsg(udp_.get(), &out_msgs_[k].msg_hdr, MSG_DONTWAIT) < 0) ++send_errors_;
-      continue;
-    }
-    send_errors_ += run.count;  // e.g. a full buffer or an unreachable machine: drop it
+    sent += r;
   }
   out_count_ = 0;
 }

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <cstdint>
 #include <map>
@@ -165,18 +164,10 @@ class Server {
   int next_capture_id_ = 1;
   int64_t last_capture_flush_ns_ = 0;
 
-  // Batched immediate sends: one entry per frame (SendNow), then one
-  // sendmmsg entry per run of frames (FlushBatch).
-  struct SendRun {
-    size_t first = 0, count = 0;  // frames out_msgs_[first, first + count)
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(uint16_t))];  // UDP_SEGMENT
-  };
+  // Batched immediate sends (sendmmsg).
   std::vector<struct mmsghdr> out_msgs_;
   std::vector<struct iovec> out_iov_;
   size_t out_count_ = 0;
-  std::vector<struct mmsghdr> send_msgs_;
-  std::vector<SendRun> send_runs_;
-  bool gso_ = true;
 
   // Network-wide counters.
   uint64_t unknown_source_ = 0, flooded_ = 0, filtered_ = 0, truncated_ = 0, send_errors_ = 0;

@@ -55,9 +55,9 @@ TEST_F(SwitchTest, FloodsUnknownAndBroadcastThenForwardsLearnedUnicast) {
   EXPECT_EQ(stats["machines"]["m1"]["rx_frames"], 3);
 }
 
-// Bursts reach the fabric several frames per recvmmsg; runs of equal-sized
-// frames to one machine leave as one UDP GSO send. Every frame must still
-// arrive alone, whole and in order, whatever the mix of sizes and machines.
+// Bursts reach the fabric several frames per recvmmsg and leave batched in
+// one sendmmsg: every frame must still arrive alone, whole and in order,
+// whatever the mix of sizes and machines.
 TEST_F(SwitchTest, BurstsOfMixedSizesArriveFrameByFrameInOrder) {
   AttachAll(true);
   const size_t sizes[] = {64, 64, 64, 1500, 1500, 80, 64, 1500, 60, 60, 9000, 64};
