@@ -19,7 +19,7 @@ class EtcdKv : public KvClient {
  public:
   // `endpoints`: base URLs such as "http://127.0.0.1:40123"; `timeout` per
   // request; an endpoint that failed is skipped for `avoid` (unless all are).
-  EtcdKv(std::vector<std::string> endpoints, Millis timeout, Millis avoid = Millis(5000));
+  EtcdKv(std::vector<std::string> endpoints, Millis timeout, Millis avoid = Millis(10000));
 
   // Ok only on etcd's acknowledgement. kDeadlineExceeded/kUnavailable when
   // the write may or may not have happened (timeout, 5xx, connection lost);
