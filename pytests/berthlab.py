@@ -60,7 +60,7 @@ class Lab:
         return Path(self.home) / "machines" / name
 
     def close(self):
-        """Removes every machine and stops every fabric of this lab."""
+        """Removes every machine and stops every fabric and the registry of this lab."""
         try:
             names = [m["name"] for m in json.loads(
                 self.run("machine", "ls", "--format", "json", check=False).stdout or "[]")]
@@ -68,6 +68,8 @@ class Lab:
             names = os.listdir(Path(self.home) / "machines") if (Path(self.home) / "machines").exists() else []
         if names:
             self.run("machine", "rm", "-f", *names, check=False, timeout=300)
+        if (Path(self.home) / "registry" / "registry.pid").exists():
+            self.run("registry", "stop", check=False, timeout=60)
         for pidfile in Path(self.home).glob("networks/*/*.pid"):
             try:
                 pid = int(json.loads(pidfile.read_text())["pid"])

@@ -3,6 +3,7 @@ docker client over mutual TLS (Docker Machine's `env` workflow), and the
 docker client runs containers in the machine. Tests run in file order on one
 machine: a volume written before the restart test is read after it."""
 
+import json
 import os
 import shlex
 import ssl
@@ -123,6 +124,42 @@ def test_volume_outlives_its_container(eng):
     assert w.returncode == 0, w.stderr
     r = docker(eng, "eng1", "run", "--rm", "-v", "keep:/data", "busybox", "cat", "/data/file")
     assert r.stdout == "kept\n", r.stderr
+
+
+def test_lab_registry_serves_pull_and_push(eng, tmp_path):
+    status = json.loads(eng.run("registry", "status", "--format", "json").stdout)
+    assert status["running"] is False
+    assert status["guest_address"] == "10.0.2.100:5000"
+    eng.run("registry", "start")  # builds busybox from busybox-static and seeds it
+    status = json.loads(eng.run("registry", "status", "--format", "json").stdout)
+    assert status["running"] and "busybox" in status["repositories"]
+    # The machine was created before the registry started: its guestfwd finds it.
+    pull = docker(eng, "eng1", "pull", "busybox")
+    assert pull.returncode == 0, pull.stderr
+    assert "10.0.2.100:5000/busybox:latest" in pull.stdout
+    # Any archive can be pushed from the host, and images pushed from the machine land there.
+    tar = tmp_path / "tool.tar"
+    subprocess.run([str(ROOT / "images" / "busybox-image"), str(tar), "tool:v1"], check=True,
+                   capture_output=True)
+    eng.run("registry", "push", str(tar), "lab/tool:v1")
+    run = docker(eng, "eng1", "run", "--rm", "lab/tool:v1", "echo", "from the registry")
+    assert run.returncode == 0 and run.stdout == "from the registry\n", run.stderr
+    assert docker(eng, "eng1", "tag", "busybox", "10.0.2.100:5000/mine:1").returncode == 0
+    push = docker(eng, "eng1", "push", "10.0.2.100:5000/mine:1")
+    assert push.returncode == 0, push.stderr
+    status = json.loads(eng.run("registry", "status", "--format", "json").stdout)
+    assert {"busybox", "lab/tool", "mine"} <= set(status["repositories"])
+    bad = eng.run("registry", "push", str(tar), "no-tag", check=False)
+    assert bad.returncode == 1 and "NAME:TAG" in bad.stderr
+    eng.run("registry", "stop")
+    assert not json.loads(eng.run("registry", "status", "--format", "json").stdout)["running"]
+    gone = docker(eng, "eng1", "pull", "lab/tool:v1")
+    assert gone.returncode != 0
+    # Stopping keeps the images: a restart serves them again.
+    eng.run("registry", "start", "--no-seed")
+    status = json.loads(eng.run("registry", "status", "--format", "json").stdout)
+    assert "mine" in status["repositories"]
+    eng.run("registry", "stop")
 
 
 def test_tls_refuses_clients_without_a_certificate(eng):

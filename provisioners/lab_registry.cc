@@ -1,0 +1,247 @@
+#include "provisioners/lab_registry.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <thread>
+
+#include "base/file_util.h"
+#include "base/json_util.h"
+#include "base/subprocess.h"
+#include "machine/allocator.h"
+#include "machine/store.h"
+
+namespace berth::provisioners {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+struct CurlDeleter {
+  void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+
+struct Reply {
+  long code = 0;
+  std::string body;
+  std::string location;
+};
+
+size_t Collect(char* data, size_t size, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(data, size * n);
+  return size * n;
+}
+
+size_t CollectLocation(char* data, size_t size, size_t n, void* out) {
+  std::string line(data, size * n);
+  if (line.size() > 9 && strncasecmp(line.c_str(), "location:", 9) == 0) {
+    std::string v = line.substr(9);
+    while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
+    while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.pop_back();
+    *static_cast<std::string*>(out) = v;
+  }
+  return size * n;
+}
+
+// One plain-HTTP request to the registry on 127.0.0.1. `file` (when set) is
+// uploaded as the body instead of `body`.
+Result<Reply> Http(const std::string& method, const std::string& url,
+                   const std::vector<std::string>& headers, const std::string& body = "",
+                   const std::string& file = "") {
+  std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
+  if (!c) return Internal("curl_easy_init failed");
+  Reply r;
+  std::unique_ptr<curl_slist, SlistDeleter> list;
+  for (const auto& h : headers) list.reset(curl_slist_append(list.release(), h.c_str()));
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, list.get());
+  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, Collect);
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, CollectLocation);
+  curl_easy_setopt(c.get(), CURLOPT_HEADERDATA, &r.location);
+  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 120L);
+  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+  std::unique_ptr<FILE, decltype(&fclose)> in(nullptr, fclose);
+  if (method == "HEAD") curl_easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
+  if (!file.empty()) {
+    in.reset(fopen(file.c_str(), "rb"));
+    if (!in) return ErrnoStatus("open " + file, errno);
+    struct stat st {};
+    fstat(fileno(in.get()), &st);
+    curl_easy_setopt(c.get(), CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c.get(), CURLOPT_READDATA, in.get());
+    curl_easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.st_size));
+  } else if (method == "PUT" || method == "POST") {
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  }
+  CURLcode rc = curl_easy_perform(c.get());
+  if (rc != CURLE_OK) return Unavailable(method + " " + url + ": " + curl_easy_strerror(rc));
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.code);
+  return r;
+}
+
+Status Expect(const Result<Reply>& r, long code, const std::string& what) {
+  if (!r.ok()) return r.status();
+  if (r->code == code) return Status::Ok();
+  return Internal(what + ": the registry answered HTTP " + std::to_string(r->code) + ": " +
+                  r->body.substr(0, 300));
+}
+
+bool IsRegistryProcess(int pid) {
+  auto comm = ReadFile("/proc/" + std::to_string(pid) + "/comm");
+  return comm.ok() && comm->rfind("docker-registry", 0) == 0;
+}
+
+}  // namespace
+
+Result<int> LabRegistry::Port() const {
+  machine::Store store(home_);
+  BERTH_ASSIGN_OR_RETURN(auto lock, store.Lock());
+  machine::BindPortProbe probe;
+  return machine::RegistryPort(home_, probe);
+}
+
+int LabRegistry::RunningPid() const {
+  auto j = ReadJsonFile(Dir() + "/registry.pid");
+  if (!j.ok() || !j->is_object()) return 0;
+  int pid = j->value("pid", 0);
+  return pid > 0 && kill(pid, 0) == 0 && IsRegistryProcess(pid) ? pid : 0;
+}
+
+Result<RegistryStatus> LabRegistry::Inspect() const {
+  RegistryStatus s;
+  BERTH_ASSIGN_OR_RETURN(s.port, Port());
+  s.address = "127.0.0.1:" + std::to_string(s.port);
+  s.storage = Dir() + "/data";
+  s.pid = RunningPid();
+  s.running = s.pid != 0;
+  if (s.running) {
+    auto r = Http("GET", "http://" + s.address + "/v2/_catalog", {});
+    if (r.ok() && r->code == 200) {
+      auto j = ParseJson(r->body, "catalog");
+      if (j.ok() && j->contains("repositories") && (*j)["repositories"].is_array())
+        for (const auto& name : (*j)["repositories"])
+          s.repositories.push_back(name.get<std::string>());
+    }
+  }
+  return s;
+}
+
+Status LabRegistry::Start(seconds timeout) {
+  if (RunningPid() != 0) return Status::Ok();
+  std::string program = FindProgram("docker-registry");
+  if (program.empty())
+    return FailedPrecondition("docker-registry is not installed: apt-get install docker-registry");
+  if (FindProgram("socat").empty())
+    return FailedPrecondition(
+        "socat is not installed (machines reach the registry through it): apt-get install socat");
+  BERTH_ASSIGN_OR_RETURN(int port, Port());
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  BERTH_RETURN_IF_ERROR(MakeDirs(Dir() + "/data"));
+  const std::string config = Dir() + "/config.yml";
+  BERTH_RETURN_IF_ERROR(WriteFileAtomic(config,
+                                        "# Written by `berth registry start`.\n"
+                                        "version: 0.1\n"
+                                        "log:\n  level: warn\n"
+                                        "storage:\n  filesystem:\n    rootdirectory: " +
+                                            Dir() +
+                                            "/data\n  delete:\n    enabled: true\n"
+                                            "http:\n  addr: " +
+                                            address + "\n"));
+  const std::string log = Dir() + "/registry.log";
+  BERTH_ASSIGN_OR_RETURN(int pid, SpawnDetached({program, "serve", config}, log));
+  BERTH_RETURN_IF_ERROR(
+      WriteJsonFileAtomic(Dir() + "/registry.pid", Json{{"pid", pid}, {"port", port}}));
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = Http("GET", "http://" + address + "/v2/", {});
+    if (r.ok() && r->code == 200) return Status::Ok();
+    if (kill(pid, 0) != 0) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  Stop(seconds(2)).ok();
+  std::string tail = ReadFile(log).value_or("");
+  if (tail.size() > 600) tail = tail.substr(tail.size() - 600);
+  return Unavailable("docker-registry did not answer on " + address + " within " +
+                     std::to_string(timeout.count()) + "s (is the port taken? log " + log + "):\n" +
+                     tail);
+}
+
+Status LabRegistry::Stop(seconds grace) {
+  int pid = RunningPid();
+  if (pid != 0) {
+    kill(pid, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    while (kill(pid, 0) == 0 && IsRegistryProcess(pid) &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(50));
+    if (kill(pid, 0) == 0 && IsRegistryProcess(pid)) kill(pid, SIGKILL);
+  }
+  std::remove((Dir() + "/registry.pid").c_str());
+  return Status::Ok();
+}
+
+Status LabRegistry::Push(const std::string& archive, const std::string& ref) const {
+  size_t colon = ref.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == ref.size() ||
+      ref.find('/') != std::string::npos && ref.rfind('/') > colon)
+    return InvalidArgument("image reference '" + ref + "' must be NAME:TAG, e.g. busybox:latest");
+  const std::string repo = ref.substr(0, colon), tag = ref.substr(colon + 1);
+  if (RunningPid() == 0)
+    return FailedPrecondition("the lab registry is not running: berth registry start");
+  BERTH_ASSIGN_OR_RETURN(int port, Port());
+  const std::string base = "http://127.0.0.1:" + std::to_string(port) + "/v2/" + repo;
+
+  char tmpl[] = "/tmp/berth-push-XXXXXX";
+  if (!mkdtemp(tmpl)) return ErrnoStatus("mkdtemp", errno);
+  const std::string dir = tmpl;
+  struct Cleanup {
+    std::string d;
+    ~Cleanup() { RemoveAll(d).ok(); }
+  } cleanup{dir};
+  BERTH_RETURN_IF_ERROR(
+      RunChecked({"tar", "-xf", archive, "-C", dir}).status().WithContext("unpack " + archive));
+  if (!PathExists(dir + "/index.json"))
+    return InvalidArgument(archive +
+                           " is not an OCI image layout archive (no index.json); "
+                           "images/busybox-image writes one");
+  BERTH_ASSIGN_OR_RETURN(Json index, ReadJsonFile(dir + "/index.json"));
+  if (!index.contains("manifests") || !index["manifests"].is_array() || index["manifests"].empty())
+    return InvalidArgument(archive + ": index.json lists no manifest");
+  auto blob_path = [&](const std::string& digest) {
+    return dir + "/blobs/" + digest.substr(0, digest.find(':')) + "/" +
+           digest.substr(digest.find(':') + 1);
+  };
+  const std::string manifest_digest = index["manifests"][0].value("digest", "");
+  BERTH_ASSIGN_OR_RETURN(std::string manifest_text, ReadFile(blob_path(manifest_digest)));
+  BERTH_ASSIGN_OR_RETURN(Json manifest, ParseJson(manifest_text, "manifest"));
+  std::vector<std::string> blobs = {manifest["config"].value("digest", "")};
+  for (const auto& l : manifest.value("layers", Json::array()))
+    blobs.push_back(l.value("digest", ""));
+  for (const auto& digest : blobs) {
+    auto head = Http("HEAD", base + "/blobs/" + digest, {});
+    if (head.ok() && head->code == 200) continue;  // already there
+    auto start = Http("POST", base + "/blobs/uploads/", {});
+    BERTH_RETURN_IF_ERROR(Expect(start, 202, "start the upload of " + digest));
+    std::string url = start->location;
+    if (url.rfind("http", 0) != 0) url = "http://127.0.0.1:" + std::to_string(port) + url;
+    url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + digest;
+    BERTH_RETURN_IF_ERROR(
+        Expect(Http("PUT", url, {"Content-Type: application/octet-stream"}, "", blob_path(digest)),
+               201, "upload " + digest));
+  }
+  std::string media = manifest.value("mediaType", "application/vnd.oci.image.manifest.v1+json");
+  return Expect(Http("PUT", base + "/manifests/" + tag, {"Content-Type: " + media}, manifest_text),
+                201, "push the manifest of " + ref);
+}
+
+}  // namespace berth::provisioners
