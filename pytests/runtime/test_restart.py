@@ -1,5 +1,6 @@
 """berthd state survives an engine restart: images, tags, volumes with their
-data, and containers (running ones come back as exited)."""
+data, containers (running ones come back as exited), and user-defined
+networks with their containers' names."""
 import shutil
 
 from berthd_harness import Engine
@@ -15,6 +16,9 @@ def test_state_survives_engine_restart(tmp_path, busybox_tar):
         e.docker("run", "--rm", "-v", "persist:/d", "busybox", "sh", "-c", "echo survived > /d/f")
         e.docker("create", "--name", "stopped", "busybox", "true")
         e.docker("run", "-d", "--name", "running", "busybox", "sleep", "60")
+        e.docker("network", "create", "--subnet", "10.62.0.0/24", "kept-net")
+        e.docker("run", "-d", "--name", "on-net", "--network", "kept-net", "--network-alias",
+                 "svc", "busybox", "sleep", "60")
         image_id = e.inspect("kept:1")["Id"]
     finally:
         e.stop()
@@ -27,7 +31,12 @@ def test_state_survives_engine_restart(tmp_path, busybox_tar):
         assert state["Status"] == "exited" and not state["Running"]
         e.docker("start", "running")
         assert e.inspect("running")["State"]["Running"]
-        e.docker("rm", "-f", "running", "stopped")
+        assert e.inspect("kept-net")["IPAM"]["Config"][0]["Subnet"] == "10.62.0.0/24"
+        e.docker("start", "on-net")  # the bridge is made again in the new namespace
+        out = e.out("run", "--rm", "--network", "kept-net", "busybox", "ping", "-c1", "-W2", "svc")
+        assert "PING svc (10.62.0.2)" in out and "1 packets received" in out
+        e.docker("rm", "-f", "running", "stopped", "on-net")
+        e.docker("network", "rm", "kept-net")
     finally:
         e.stop()
         shutil.rmtree(tmp, ignore_errors=True)
