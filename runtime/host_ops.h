@@ -10,13 +10,9 @@
 
 namespace berth::runtime {
 
-// Mounts an overlay at `target` with `lowers` (topmost first). `volatile_upper`
-// (for throw-away containers) skips every sync of the upper layer, above all
-// the whole-filesystem sync overlayfs does at unmount; kernels without the
-// option (before 5.10) get a plain mount.
+// Mounts an overlay at `target` with `lowers` (topmost first).
 Status MountOverlay(const std::vector<std::string>& lowers, const std::string& upper,
-                    const std::string& work, const std::string& target,
-                    bool volatile_upper = false);
+                    const std::string& work, const std::string& target);
 // Lazily unmounts `target`; ok when nothing is mounted there.
 Status Unmount(const std::string& target);
 
