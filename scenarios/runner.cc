@@ -114,11 +114,31 @@ RunOutcome RunScenario(const Scenario& scenario, Lab& lab, const RunnerOptions& 
     for (const auto& st : made)
       if (built.ok() && !st.ok()) built = st;
   }
+  auto phase = [&](const char* what, Clock::time_point since) {
+    char buf[96];
+    snprintf(buf, sizeof buf, "  %s in %.1fs", what, Since(since));
+    if (built.ok()) say(buf);
+  };
+  phase("machines ready", build_start);
+  auto t_images = Clock::now();
   for (const auto& image : scenario.images)
     if (built.ok()) built = lab.SeedImage(image).WithContext("seed image '" + image + "'");
-  for (const auto& c : scenario.containers)
-    if (built.ok())
-      built = lab.RunContainer(c).WithContext("run container '" + c.name + "' on " + c.machine);
+  if (!scenario.images.empty()) phase("images seeded", t_images);
+  auto t_containers = Clock::now();
+  if (built.ok()) {
+    // Containers start in parallel too; the first error wins.
+    std::vector<Status> ran(scenario.containers.size());
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < ran.size(); ++i)
+      threads.emplace_back([&, i] {
+        const ContainerSpec& c = scenario.containers[i];
+        ran[i] = lab.RunContainer(c).WithContext("run container '" + c.name + "' on " + c.machine);
+      });
+    for (auto& t : threads) t.join();
+    for (const auto& st : ran)
+      if (built.ok() && !st.ok()) built = st;
+  }
+  if (!scenario.containers.empty()) phase("containers started", t_containers);
   out.build_s = Since(build_start);
   if (!built.ok()) {
     out.error = "lab could not be built: " + built.message();
