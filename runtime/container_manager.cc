@@ -44,7 +44,12 @@ ContainerManager::ContainerManager(ManagerOptions opts, ImageStore& images, Even
 ContainerManager::~ContainerManager() = default;
 
 Status ContainerManager::SaveLocked(const Live& c) {
+  if (c.rec.spec.auto_remove) return SaveStateLocked(c);
   return WriteJsonFileAtomic(Dir(c.rec.id) + "/container.json", ToJson(c.rec), 0600);
+}
+
+Status ContainerManager::SaveStateLocked(const Live& c) {
+  return WriteEphemeralFile(Dir(c.rec.id) + "/container.json", ToJson(c.rec).dump(), 0600);
 }
 
 Status ContainerManager::Load() {
@@ -59,6 +64,11 @@ Status ContainerManager::Load() {
   std::lock_guard<std::mutex> lock(mu_);
   for (const auto& id : ids) {
     std::string path = Dir(id) + "/container.json";
+    if (!PathExists(path)) {  // a removal cut short: only debris is left
+      (void)Unmount(Dir(id) + "/rootfs");
+      (void)RemoveAll(Dir(id));
+      continue;
+    }
     auto j = ReadJsonFile(path);
     if (!j.ok()) continue;
     auto rec = ContainerFromJson(*j, path);
@@ -295,22 +305,27 @@ Status ContainerManager::Remove(const std::string& ref, bool force, bool volumes
 
 Status ContainerManager::RemoveNow(std::shared_ptr<Live> c, bool volumes) {
   std::string id = c->rec.id;
-  (void)Unmount(Dir(id) + "/rootfs");
-  Status st = RemoveAll(Dir(id));
   std::vector<std::string> anon;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (c->removed) return Status::Ok();
+    // The record goes first: a folder without it is debris that Load()
+    // sweeps, so the rest of the removal can happen after the waiters woke.
+    std::string record = Dir(id) + "/container.json";
+    if (unlink(record.c_str()) != 0 && errno != ENOENT)
+      return ErrnoStatus("remove container " + id, errno);
     c->removed = true;
     containers_.erase(id);
     for (const auto& m : c->rec.spec.mounts)
       if (!m.volume.empty() && m.volume.size() == 64) anon.push_back(m.volume);
     cv_.notify_all();
   }
-  if (volumes)
-    for (const auto& v : anon) (void)volumes_.Remove(v, true, false);
   events_.Publish("container", "destroy", id,
                   {{"name", c->rec.spec.name}, {"image", c->rec.spec.image_ref}});
+  (void)Unmount(Dir(id) + "/rootfs");
+  Status st = RemoveAll(Dir(id));
+  if (volumes)
+    for (const auto& v : anon) (void)volumes_.Remove(v, true, false);
   return st;
 }
 

@@ -101,7 +101,16 @@ class ContainerManager {
   struct Live;
   struct ExecSession;
   Result<std::shared_ptr<Live>> Find(const std::string& ref);
+  // Writes c's record durably (temp file, fsync, rename, fsync folder): for
+  // creation and configuration changes. Auto-remove (--rm) containers are
+  // written as SaveStateLocked does: they do not outlive a crash anyway.
   Status SaveLocked(const Live& c);
+  // Writes a run-state transition (start, exit, stop): atomic (temp file +
+  // rename, readers never see half a file) but not fsync'd, to keep the
+  // disk flush off the start/wait path. A crash may lose the last
+  // transition; Load() treats such a container as having died with the
+  // engine (exit code 255), as it does for every container running then.
+  Status SaveStateLocked(const Live& c);
   Status StartLocked(std::shared_ptr<Live> c, std::unique_lock<std::mutex>& lock);
   void OnExit(std::shared_ptr<Live> c, int pid);
   Status RemoveNow(std::shared_ptr<Live> c, bool volumes);

@@ -84,8 +84,9 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
     (void)Unmount(rootfs);
     if (PathExists(opts_.exec_root + "/crun/" + id))  // a delete still under way
       (void)Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
-    BERTH_RETURN_IF_ERROR(
-        MountOverlay(images_.LayerDirs(image), dir + "/upper", dir + "/work", rootfs));
+    BERTH_RETURN_IF_ERROR(MountOverlay(images_.LayerDirs(image), dir + "/upper", dir + "/work",
+                                       rootfs,
+                                       /*volatile_upper=*/spec.auto_remove));
     const Json ic = image.config.value("config", Json::object());
     std::vector<std::string> ep =
         spec.entrypoint.empty() ? Strings(ic.value("Entrypoint", Json())) : spec.entrypoint;
@@ -205,7 +206,7 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
     for (auto& sink : c->attached) sink->Close();  // ends `docker run`'s attach stream
     c->attached.clear();
     c->exits++;
-    (void)SaveLocked(*c);
+    (void)SaveStateLocked(*c);
     cv_.notify_all();
     if (c->rec.spec.auto_remove) std::thread([this, c] { (void)RemoveNow(c, true); }).detach();
     return st;
@@ -230,7 +231,7 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
   for (auto& s : c->attached) c->pump->AddSinkLocked(s);
   c->attached.clear();
   c->pump->Start();
-  (void)SaveLocked(*c);
+  (void)SaveStateLocked(*c);
   cv_.notify_all();
   events_.Publish("container", "start", id, {{"name", spec.name}, {"image", spec.image_ref}});
   std::thread([this, c, pid] { OnExit(c, pid); }).detach();
@@ -249,7 +250,6 @@ void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
   // crun's state is dropped in parallel with the rest: waiters need not wait for it.
   auto deleter = SpawnWithFds({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id},
                               -1, -1, -1);
-  (void)Unmount(Dir(id) + "/rootfs");
   if (networks_) networks_->Detach(id);
   bool restart = false, remove = false;
   int delay_ms = 0;
@@ -277,7 +277,7 @@ void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
       delay_ms = std::min(100 << std::min(s.restart_count - 1, 5), 2000);
     }
     remove = !restart && c->rec.spec.auto_remove && !c->removed;
-    (void)SaveLocked(*c);
+    (void)SaveStateLocked(*c);
   }
   events_.Publish("container", "die", id,
                   {{"name", c->rec.spec.name},
@@ -287,7 +287,15 @@ void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
     std::lock_guard<std::mutex> lock(mu_);
     cv_.notify_all();
   }
-  if (remove) (void)RemoveNow(c, true);
+  if (remove) {
+    (void)RemoveNow(c, true);  // unmounts too, after waking the waiters
+  } else {
+    // After the waiters woke: the unmount is off their path. Under the lock,
+    // so a restart cannot mount the next rootfs in between.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!c->starting && c->rec.state.state != RunState::kRunning)
+      (void)Unmount(Dir(id) + "/rootfs");
+  }
   if (deleter.ok()) (void)WaitExit(*deleter);
   if (restart) {
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -319,7 +327,7 @@ Status ContainerManager::Stop(const std::string& ref, std::optional<int> timeout
   BERTH_ASSIGN_OR_RETURN(auto c, Find(ref));
   c->rec.state.stopped_by_user = true;
   if (c->rec.state.state != RunState::kRunning || c->rec.state.pid <= 0) {
-    (void)SaveLocked(*c);
+    (void)SaveStateLocked(*c);
     return Status::Ok();
   }
   int pid = c->rec.state.pid;

@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,10 +21,13 @@
 namespace berth::runtime {
 
 Status MountOverlay(const std::vector<std::string>& lowers, const std::string& upper,
-                    const std::string& work, const std::string& target) {
+                    const std::string& work, const std::string& target, bool volatile_upper) {
   std::string lower;
   for (const auto& l : lowers) lower += (lower.empty() ? "" : ":") + l;
   std::string opts = "lowerdir=" + lower + ",upperdir=" + upper + ",workdir=" + work;
+  if (volatile_upper &&
+      mount("overlay", target.c_str(), "overlay", 0, (opts + ",volatile").c_str()) == 0)
+    return Status::Ok();
   if (mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) != 0)
     return ErrnoStatus("mount overlay at " + target, errno);
   return Status::Ok();
@@ -80,8 +84,12 @@ Result<int> SpawnWithFds(const std::vector<std::string>& argv, int in, int out, 
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     signal(SIGPIPE, SIG_DFL);
-    int maxfd = static_cast<int>(sysconf(_SC_OPEN_MAX));
-    for (int fd = 3; fd < maxfd && fd < 65536; ++fd) close(fd);
+    // One syscall (Linux 5.9+) instead of up to 65536 close() calls, which
+    // cost milliseconds on every container start.
+    if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+      int maxfd = static_cast<int>(sysconf(_SC_OPEN_MAX));
+      for (int fd = 3; fd < maxfd && fd < 65536; ++fd) close(fd);
+    }
     execvp(cargv[0], cargv.data());
     _exit(127);
   }

@@ -10,9 +10,13 @@
 
 namespace berth::runtime {
 
-// Mounts an overlay at `target` with `lowers` (topmost first).
+// Mounts an overlay at `target` with `lowers` (topmost first). `volatile_upper`
+// (for throw-away containers) skips every sync of the upper layer, above all
+// the whole-filesystem sync overlayfs does at unmount; kernels without the
+// option (before 5.10) get a plain mount.
 Status MountOverlay(const std::vector<std::string>& lowers, const std::string& upper,
-                    const std::string& work, const std::string& target);
+                    const std::string& work, const std::string& target,
+                    bool volatile_upper = false);
 // Lazily unmounts `target`; ok when nothing is mounted there.
 Status Unmount(const std::string& target);
 
