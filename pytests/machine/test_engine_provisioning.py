@@ -117,6 +117,23 @@ def test_published_port_answers_through_the_machine_forward(eng):
     docker(eng, "eng1", "rm", "-f", "web")
 
 
+def test_containers_on_a_user_network_reach_each_other_by_name(eng):
+    assert docker(eng, "eng1", "network", "create", "app").returncode == 0
+    db = docker(eng, "eng1", "run", "-d", "--network", "app", "--name", "db",
+                "--network-alias", "database", "busybox", "sh", "-c",
+                "mkdir /www && echo db here > /www/index.html && exec httpd -f -p 80 -h /www")
+    assert db.returncode == 0, db.stderr
+    for name in ("db", "database"):
+        get = docker(eng, "eng1", "run", "--rm", "--network", "app", "busybox", "wget", "-qO-",
+                     f"http://{name}/")
+        assert get.returncode == 0 and get.stdout == "db here\n", (name, get.stderr)
+    # On the default bridge the name means nothing.
+    other = docker(eng, "eng1", "run", "--rm", "busybox", "wget", "-qO-", "-T", "3", "http://db/")
+    assert other.returncode != 0
+    docker(eng, "eng1", "rm", "-f", "db")
+    assert docker(eng, "eng1", "network", "rm", "app").returncode == 0
+
+
 def test_volume_outlives_its_container(eng):
     assert docker(eng, "eng1", "volume", "create", "keep").returncode == 0
     w = docker(eng, "eng1", "run", "--rm", "-v", "keep:/data", "busybox", "sh", "-c",
