@@ -16,8 +16,9 @@ struct RealLabConfig {
   std::string prefix;       // machine name prefix, so a run never touches other machines
 };
 
-// Builds the real lab. Until the machine, fabric and engine layers land this
-// fails with kFailedPrecondition and a message saying so.
+// Builds the real lab (real_lab_libvirt.cc). In a build without the machine
+// layer, the fabric or the engine client (real_lab.cc) it fails with
+// kFailedPrecondition and a message saying so.
 Result<std::unique_ptr<Lab>> MakeRealLab(const RealLabConfig& config);
 
 }  // namespace berth::scenarios

@@ -72,13 +72,18 @@ def test_run_invalid_file_exits_2_and_creates_nothing(berth, env, tmp_path):
     assert not os.path.exists(env["BERTH_HOME"])
 
 
-def test_run_on_real_lab_refuses_what_it_cannot_do_before_creating(berth, env):
-    # Containers and probes need the engine adaptor, which the real lab lacks.
-    r = run(berth, env, "scenario", "run", "quickstart")
-    assert r.returncode == 2
-    assert "cannot run this scenario yet: it uses images, containers, workload probes" in (
-        r.stdout + r.stderr)
-    assert not os.path.exists(env["BERTH_HOME"])
+def test_run_on_real_lab_refuses_what_it_cannot_do_before_creating(berth, env, tmp_path):
+    # The real lab seeds only the images it can build (no registry yet).
+    path = tmp_path / "nginx.yaml"
+    path.write_text(
+        "name: nginx\nlab: {machines: [{name: m1}]}\nimages: [nginx:latest]\n"
+        "containers: [{name: web, machine: m1, image: nginx:latest}]\n")
+    r = run(berth, env, "scenario", "run", str(path))
+    out = r.stdout + r.stderr
+    assert r.returncode == 2, out
+    assert "image 'nginx:latest' cannot be seeded" in out and "busybox:latest" in out, out
+    assert "Nothing was created" in out, out
+    assert not os.path.exists(os.path.join(env["BERTH_HOME"], "machines"))
 
 
 def test_dry_run_failing_scenario_exits_1_and_names_check(berth, env, tmp_path):

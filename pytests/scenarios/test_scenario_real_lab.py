@@ -1,6 +1,7 @@
 """`berth scenario run` on the real lab: one libvirt machine driven through a
-timeline of machine, disk and clock faults (no containers: the engine adaptor
-is not wired into scenarios yet). Boots one VM twice; about 1-3 minutes."""
+timeline of machine, disk and clock faults, without containers (so without
+the engine: test_scenario_engine.py covers containers). Boots one VM twice;
+about 1-3 minutes."""
 import json
 import os
 import subprocess
