@@ -71,8 +71,7 @@ Result<MachineConfig> FromJson(const Json& j, const std::string& path) {
   BERTH_RETURN_IF_ERROR(GetField(j, "created_at", &c.created_at, path));
   BERTH_RETURN_IF_ERROR(GetField(j, "phase", &c.phase, path));
   // Optional: configs written before forwards and the registry existed.
-  if (j.contains("registry_port"))
-    BERTH_RETURN_IF_ERROR(GetField(j, "registry_port", &c.registry_port, path));
+  BERTH_RETURN_IF_ERROR(GetOptionalField(j, "registry_port", &c.registry_port, path));
   if (j.contains("forwards")) {
     if (!j["forwards"].is_array())
       return InvalidArgument(path + ": field 'forwards' is not a list");
