@@ -30,6 +30,55 @@ Result<std::pair<int, int>> ParsePublishedPort(const std::string& text) {
   return std::make_pair(host, container);
 }
 
+Result<std::pair<std::string, int>> SplitTarget(const std::string& target) {
+  size_t colon = target.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return InvalidArgument("target '" + target + "': expected MACHINE:PORT");
+  BERTH_ASSIGN_OR_RETURN(auto port, ParsePublishedPort(target.substr(colon + 1)));
+  return std::make_pair(target.substr(0, colon), port.first);
+}
+
+Result<LabPlan> PlanLab(const Scenario& s) {
+  auto fail = [](const std::string& why) {
+    return FailedPrecondition("the real lab cannot run this scenario: " + why +
+                              ". Nothing was created");
+  };
+  LabPlan plan;
+  plan.needs_engine = !s.images.empty() || !s.containers.empty();
+  std::vector<std::string> images = s.images;
+  for (const auto& c : s.containers) images.push_back(c.image);
+  for (const auto& image : images)
+    if (!IsKnownLabImage(image)) {
+      std::string known;
+      for (const auto& k : KnownLabImages()) known += (known.empty() ? "" : ", ") + k;
+      return fail("image '" + image + "' cannot be seeded (the lab builds " + known +
+                  "; there is no registry yet)");
+    }
+  for (const auto& c : s.containers)
+    for (const auto& p : c.ports) {
+      auto port = ParsePublishedPort(p);
+      if (!port.ok()) return fail("container '" + c.name + "': " + port.status().message());
+      plan.forwards[c.machine].insert(port->first);
+    }
+  auto target = [&](const std::string& t) -> Status {
+    auto mp = SplitTarget(t);
+    if (!mp.ok()) return fail(mp.status().message());
+    if (mp->second == 22 || mp->second == 2376)
+      return fail("target '" + t + "': ports 22 and 2376 are berth's own (SSH, engine)");
+    plan.forwards[mp->first].insert(mp->second);
+    return Status::Ok();
+  };
+  for (const auto& p : s.probes) {
+    if (p.type == ProbeType::kKv && p.store != "etcd")
+      return fail("probe '" + p.name + "': store '" + p.store + "' (only etcd)");
+    for (const auto& t : p.targets) BERTH_RETURN_IF_ERROR(target(t));
+  }
+  for (const auto& step : s.timeline)
+    if (step.condition && step.condition->kind == Condition::Kind::kHttp)
+      BERTH_RETURN_IF_ERROR(target(step.condition->target));
+  return plan;
+}
+
 Result<provisioners::EngineClient> LabEngine::Client(const machine::MachineConfig& m) {
   BERTH_ASSIGN_OR_RETURN(provisioners::ClientCerts certs, provisioners::EnsureClientCerts(store_));
   return provisioners::EngineClient::ForMachine(m, certs);

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,23 @@ namespace berth::scenarios {
 
 // "HOST:CONTAINER" or "PORT" (both the same) -> {host port, container port}.
 Result<std::pair<int, int>> ParsePublishedPort(const std::string& text);
+
+// "MACHINE:PORT" -> {machine, port}.
+Result<std::pair<std::string, int>> SplitTarget(const std::string& target);
+
+// What the real lab must prepare for a scenario, decided before anything is
+// created.
+struct LabPlan {
+  // scenario machine -> guest ports to forward from the host: every port a
+  // container publishes there, and every port a probe or condition targets.
+  std::map<std::string, std::set<int>> forwards;
+  bool needs_engine = false;  // images or containers: machines get berthd
+};
+
+// Fails with kFailedPrecondition ("... Nothing was created") when the real
+// lab cannot run `s`: an image it cannot build, a bad port or target, a kv
+// store other than etcd.
+Result<LabPlan> PlanLab(const Scenario& s);
 
 // Where containers find the lab's machines by name: a hosts file kept on
 // each machine's data disk and bound over the container's /etc/hosts.

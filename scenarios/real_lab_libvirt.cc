@@ -38,15 +38,6 @@ namespace {
 
 using std::chrono::seconds;
 
-// "machine:port" -> {machine, port}.
-Result<std::pair<std::string, int>> SplitTarget(const std::string& target) {
-  size_t colon = target.rfind(':');
-  if (colon == std::string::npos || colon == 0)
-    return InvalidArgument("target '" + target + "': expected MACHINE:PORT");
-  BERTH_ASSIGN_OR_RETURN(auto port, ParsePublishedPort(target.substr(colon + 1)));
-  return std::make_pair(target.substr(0, colon), port.first);
-}
-
 class LibvirtLab : public Lab {
  public:
   explicit LibvirtLab(const RealLabConfig& c)
@@ -62,45 +53,11 @@ class LibvirtLab : public Lab {
 
   std::string Kind() const override { return "libvirt"; }
 
-  // Checks images, ports and targets, and plans each machine's forwards.
   Status CanRun(const Scenario& s) override {
-    auto fail = [](const std::string& why) {
-      return FailedPrecondition("the real lab cannot run this scenario: " + why +
-                                ". Nothing was created");
-    };
-    for (const auto& image : s.images)
-      if (!IsKnownLabImage(image)) {
-        std::string known;
-        for (const auto& k : KnownLabImages()) known += (known.empty() ? "" : ", ") + k;
-        return fail("image '" + image + "' cannot be seeded (the lab builds " + known +
-                    "; there is no registry yet)");
-      }
-    std::map<std::string, std::set<int>> forwards;
-    for (const auto& c : s.containers)
-      for (const auto& p : c.ports) {
-        auto port = ParsePublishedPort(p);
-        if (!port.ok()) return fail("container '" + c.name + "': " + port.status().message());
-        forwards[c.machine].insert(port->first);
-      }
-    auto target = [&](const std::string& t) -> Status {
-      auto mp = SplitTarget(t);
-      if (!mp.ok()) return fail(mp.status().message());
-      if (mp->second == 22 || mp->second == 2376)
-        return fail("target '" + t + "': ports 22 and 2376 are berth's own (SSH, engine)");
-      forwards[mp->first].insert(mp->second);
-      return Status::Ok();
-    };
-    for (const auto& p : s.probes) {
-      if (p.type == ProbeType::kKv && p.store != "etcd")
-        return fail("probe '" + p.name + "': store '" + p.store + "' (only etcd)");
-      for (const auto& t : p.targets) BERTH_RETURN_IF_ERROR(target(t));
-    }
-    for (const auto& step : s.timeline)
-      if (step.condition && step.condition->kind == Condition::Kind::kHttp)
-        BERTH_RETURN_IF_ERROR(target(step.condition->target));
+    BERTH_ASSIGN_OR_RETURN(LabPlan plan, PlanLab(s));
     std::lock_guard<std::mutex> lock(mu_);
-    forwards_ = forwards;
-    if (!s.images.empty() || !s.containers.empty()) manager_.set_provisioner(&provisioner_);
+    forwards_ = plan.forwards;
+    if (plan.needs_engine) manager_.set_provisioner(&provisioner_);
     return Status::Ok();
   }
 
@@ -139,12 +96,27 @@ class LibvirtLab : public Lab {
       machines.push_back(c);
     }
     BERTH_RETURN_IF_ERROR(engine_.Seed(image, machines));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const auto& c : machines) seeded_.insert({c.name, image});
+    }
     return SyncAll();
   }
 
   Status RunContainer(const ContainerSpec& c) override {
     BERTH_RETURN_IF_ERROR(EnsureHosts());
     BERTH_ASSIGN_OR_RETURN(machine::MachineConfig config, Config(c.machine));
+    bool seeded;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      seeded = seeded_.count({config.name, c.image}) > 0;
+    }
+    // An image the file did not list under `images` but the lab can build.
+    if (!seeded && IsKnownLabImage(c.image)) {
+      BERTH_RETURN_IF_ERROR(engine_.Seed(c.image, {config}));
+      std::lock_guard<std::mutex> lock(mu_);
+      seeded_.insert({config.name, c.image});
+    }
     BERTH_RETURN_IF_ERROR(engine_.Run(c, config));
     // berthd does not fsync what it writes: without this, a machine.kill
     // soon after would lose the container (or the image's files).
@@ -356,6 +328,7 @@ class LibvirtLab : public Lab {
   std::map<std::string, std::set<int>> forwards_;  // scenario machine -> guest ports
   std::map<std::string, machine::MachineConfig> configs_;
   bool hosts_written_ = false;
+  std::set<std::pair<std::string, std::string>> seeded_;  // (machine, image) loaded
 
   std::string Name(const std::string& m) const { return config_.prefix + m; }
 
