@@ -28,7 +28,10 @@ struct Stack {
   explicit Stack(const Context& ctx)
       : store(ctx.home),
         hypervisor(ctx.libvirt_uri),
-        driver(hypervisor, store),
+        driver(hypervisor, store,
+               [](const std::string& uri) -> std::unique_ptr<machine::Hypervisor> {
+                 return std::make_unique<machine::LibvirtHypervisor>(uri);
+               }),
         lab(ctx.home),
         readiness(store, driver),
         provisioner(store, provisioners::CacheDir(ctx.home)),

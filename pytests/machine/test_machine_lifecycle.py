@@ -169,7 +169,12 @@ def test_session_uri_works(lab):
     lab.run(*uri, "machine", "create", "sess", "--no-engine", timeout=600)
     assert lab.run(*uri, "machine", "ssh", "sess", "--", "hostname").stdout.strip() == "sess"
     assert lab.run(*uri, "machine", "status", "sess").stdout.strip() == "Running"
-    lab.run(*uri, "machine", "rm", "sess")
+    # The machine remembers its URI: later verbs need no flag (as Docker Machine).
+    assert lab.run("machine", "status", "sess").stdout.strip() == "Running"
+    assert lab.ls()["sess"]["state"] == "Running"
+    lab.run("machine", "stop", "sess")
+    assert lab.run("machine", "status", "sess").stdout.strip() == "Stopped"
+    lab.run("machine", "rm", "sess")
     listed = subprocess.run(["virsh", "-c", "qemu:///session", "list", "--all", "--name"],
                             capture_output=True, text=True, timeout=60).stdout
     assert "berth-sess" not in listed

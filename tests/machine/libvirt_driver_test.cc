@@ -33,6 +33,38 @@ TEST(StateMapTest, EveryDomainState) {
   EXPECT_STREQ(StateName(MachineState::kMissing), "Missing");
 }
 
+TEST(LibvirtDriverUriTest, EachMachineIsDrivenThroughTheUriItWasCreatedWith) {
+  berth::testing::TempDir dir;
+  Store store(dir.path());
+  FakeHypervisor fallback;
+  std::vector<std::string> opened;
+  FakeHypervisor* session = nullptr;
+  LibvirtDriver driver(fallback, store, [&](const std::string& uri) {
+    opened.push_back(uri);
+    auto hv = std::make_unique<FakeHypervisor>();
+    session = hv.get();
+    return std::unique_ptr<Hypervisor>(std::move(hv));
+  });
+  MachineConfig a, b;
+  a.name = "a";
+  a.domain = "berth-a";
+  a.libvirt_uri = fallback.uri();
+  b.name = "b";
+  b.domain = "berth-b";
+  b.libvirt_uri = "qemu:///session";
+  ASSERT_TRUE(driver.Create(a).ok());
+  ASSERT_TRUE(driver.Create(b).ok());
+  ASSERT_NE(session, nullptr);
+  EXPECT_TRUE(fallback.State("berth-a").ok());
+  EXPECT_FALSE(fallback.State("berth-b").ok());  // not on the CLI's default URI
+  EXPECT_EQ(session->State("berth-b").value(), DomainState::kRunning);
+  ASSERT_TRUE(driver.Kill(b).ok());
+  EXPECT_EQ(driver.State(b).value(), MachineState::kStopped);
+  ASSERT_TRUE(driver.Remove(b).ok());
+  EXPECT_EQ(driver.State(b).value(), MachineState::kMissing);
+  EXPECT_EQ(opened, std::vector<std::string>{"qemu:///session"});  // one connection per URI
+}
+
 TEST_F(LibvirtDriverTest, CreateDefinesAndStarts) {
   ASSERT_TRUE(driver_.Create(c_).ok());
   EXPECT_EQ(driver_.State(c_).value(), MachineState::kRunning);
