@@ -4,9 +4,19 @@ the same through berthd's API without the docker CLI, and `crun run` of an
 equivalent bundle directly, in one run on this host.
 
 usage: bench/engine_start.py [--berthd PATH] [-n N]
+       bench/engine_start.py --machine NAME [--berth PATH] [-n N]
 Runs berthd in its own network namespace with a temporary root; bare crun
 runs in berthd's mount namespace (nsenter) so both see the same cgroup setup.
+
+With --machine, measures inside an existing berth machine (BERTH_HOME of the
+caller) instead: `docker run --rm busybox true` from this host through the
+machine's TLS endpoint (what users do after `eval $(berth machine env)`),
+against `crun run` of an equivalent bundle (busybox's layer from berthd's
+store, crun's default spec) timed inside the guest with busybox `time`, in
+interleaved batches. The guest has no clock finer than `time`'s 10 ms, so
+the crun figure is the mean of a batch; docker's is reported as mean too.
 """
+import re
 import argparse
 import http.client
 import json
@@ -50,11 +60,72 @@ def stats(xs):
         statistics.median(xs) * 1000, xs[int(len(xs) * 0.9) - 1] * 1000, xs[0] * 1000)
 
 
+def machine_bench(berth, name, n, batch=5):
+    def ssh(cmd, input=None):
+        return subprocess.run([berth, "machine", "ssh", name, "--", cmd], input=input,
+                              capture_output=True, text=True, check=True).stdout
+
+    env = dict(os.environ)
+    for line in subprocess.run([berth, "machine", "env", name], capture_output=True, text=True,
+                               check=True).stdout.splitlines():
+        m = re.match(r'export (\w+)="(.*)"', line)
+        if m:
+            env[m.group(1)] = m.group(2)
+    tmp = tempfile.mkdtemp(prefix="bench-engine-")
+    try:
+        env["DOCKER_CONFIG"] = tmp + "/dc"
+        img = tmp + "/busybox.tar"
+        subprocess.run([ROOT + "/images/busybox-image", img], check=True, capture_output=True)
+        subprocess.run(["docker", "load", "-i", img], env=env, check=True, capture_output=True)
+        subprocess.run(["crun", "spec"], cwd=tmp, check=True)
+        with open(tmp + "/config.json") as f:
+            spec = json.load(f)
+        spec["process"]["terminal"] = False
+        spec["process"]["args"] = ["true"]
+        spec["linux"]["cgroupsPath"] = "/berth-bench/bare"
+        b = "/var/lib/berth/bench-bundle"
+        ssh("set -e; rm -rf %s; mkdir -p %s; for d in /var/lib/berth/engine/image/layers/*/diff; "
+            "do [ -e $d/bin/busybox ] && L=$d; done; cp -a $L %s/rootfs; cat > %s/config.json"
+            % (b, b, b, b), input=json.dumps(spec))
+        crun = ("E=$(ls -d /var/lib/berth/engine-bundle/*/ | tail -1); "
+                "export LD_LIBRARY_PATH=${E}lib; C=${E}bin/crun; ")
+        docker_t, crun_t = [], []
+        for r in range(max(1, n // batch)):
+            for i in range(batch):
+                t = time.monotonic()
+                subprocess.run(["docker", "run", "--rm", "busybox", "true"], env=env, check=True)
+                docker_t.append(time.monotonic() - t)
+            out = ssh(crun + "time sh -c 'i=0; while [ $i -lt %d ]; do $0 --root /run/berth-bench "
+                      "run -b %s bare%d_$i >/dev/null || exit 1; i=$((i+1)); done' $C 2>&1"
+                      % (batch, b, r))
+            m = re.search(r"real\s+(\d+)m\s*([\d.]+)s", out)
+            if not m:
+                raise RuntimeError("no timing from the guest: " + out)
+            crun_t.append((int(m.group(1)) * 60 + float(m.group(2))) / batch)
+        d_mean = statistics.mean(docker_t)
+        c_mean = statistics.mean(crun_t)
+        print("inside machine %s, %d runs each:" % (name, len(docker_t)))
+        print("docker run --rm busybox true (host CLI -> TLS -> berthd): mean %.1f ms, %s"
+              % (d_mean * 1000, stats(docker_t)))
+        print("crun run of an equivalent bundle in the guest:             mean %.1f ms "
+              "(batches of %d)" % (c_mean * 1000, batch))
+        print("ratio (mean) CLI/crun %.2fx" % (d_mean / c_mean))
+    finally:
+        ssh("rm -rf /var/lib/berth/bench-bundle /run/berth-bench; "
+            "rmdir /sys/fs/cgroup/berth-bench/bare* /sys/fs/cgroup/berth-bench 2>/dev/null; true")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--berthd", default=os.path.join(ROOT, "build", "runtime", "berthd"))
+    ap.add_argument("--machine", help="measure inside this berth machine instead")
+    ap.add_argument("--berth", default=os.path.join(ROOT, "build", "cli", "berth"))
     ap.add_argument("-n", type=int, default=20)
     args = ap.parse_args()
+    if args.machine:
+        machine_bench(args.berth, args.machine, args.n)
+        return
     tmp = tempfile.mkdtemp(prefix="bench-engine-")
     exec_root = tempfile.mkdtemp(prefix="bb", dir="/tmp")
     sock = os.path.join(exec_root, "s.sock")
