@@ -1,5 +1,6 @@
 // ContainerManager: starting containers through crun, stopping, killing, and
 // what happens when a container's process exits (restart policy, --rm).
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -49,6 +50,26 @@ std::string StartError(const std::string& crun_msg, const std::string& arg0) {
   if (crun_msg.find("Permission denied") != std::string::npos)
     return "failed to create task: exec: \"" + arg0 + "\": permission denied";
   return "failed to create task: crun: " + crun_msg;
+}
+
+// Removes the cgroup `rel` ("/berth/ID") from the cgroup2 tree or from every
+// v1 hierarchy under /sys/fs/cgroup. False when one stays busy (processes
+// not yet gone after ~100 ms) or cannot be removed.
+bool RemoveCgroup(const std::string& rel) {
+  std::vector<std::string> dirs = {"/sys/fs/cgroup" + rel};
+  if (DIR* d = opendir("/sys/fs/cgroup")) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') dirs.push_back(std::string("/sys/fs/cgroup/") + e->d_name + rel);
+    closedir(d);
+  }
+  for (const auto& dir : dirs) {
+    for (int tries = 0;; ++tries) {
+      if (rmdir(dir.c_str()) == 0 || errno == ENOENT || errno == ENOTDIR) break;
+      if (errno != EBUSY || tries >= 50) return false;
+      usleep(2000);
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -247,9 +268,16 @@ void ContainerManager::OnExit(std::shared_ptr<Live> c, int pid) {
   }
   if (pump) pump->Join();
   std::string id = c->rec.id;
-  // crun's state is dropped in parallel with the rest: waiters need not wait for it.
-  auto deleter = SpawnWithFds({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id},
-                              -1, -1, -1);
+  // What `crun delete` would do, without a crun process (a whole dynamic
+  // program start per exit, costly in a TCG guest): the container's init is
+  // gone, so its pid namespace and every process in it are too. A cgroup
+  // still busy falls back to crun, in parallel: waiters need not wait for it.
+  Result<int> deleter = Internal("not spawned");
+  if (RemoveCgroup(opts_.cgroup_parent + "/" + id))
+    (void)RemoveAll(opts_.exec_root + "/crun/" + id);
+  else
+    deleter = SpawnWithFds({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id},
+                           -1, -1, -1);
   if (networks_) networks_->Detach(id);
   bool restart = false, remove = false;
   int delay_ms = 0;
