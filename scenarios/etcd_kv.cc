@@ -46,12 +46,22 @@ size_t EtcdKv::Pick() {
       return i;
     }
   }
-  return next_++ % endpoints_.size();
+  // Every endpoint failed lately: the one that failed longest ago is the
+  // likeliest to be back (a member of the majority after an election).
+  size_t oldest = 0;
+  for (size_t i = 1; i < endpoints_.size(); ++i)
+    if (avoid_until_[i] < avoid_until_[oldest]) oldest = i;
+  return oldest;
 }
 
 void EtcdKv::Failed(size_t i) {
   std::lock_guard<std::mutex> lock(mu_);
   avoid_until_[i] = Clock::now() + avoid_;
+}
+
+void EtcdKv::Answered(size_t i) {
+  std::lock_guard<std::mutex> lock(mu_);
+  avoid_until_[i] = Clock::time_point();
 }
 
 Status EtcdKv::Put(const std::string& key, const std::string& value) {
@@ -60,7 +70,10 @@ Status EtcdKv::Put(const std::string& key, const std::string& value) {
   const std::string url = endpoints_[i] + "/v3/kv/put";
   Json req = {{"key", Base64Encode(key)}, {"value", Base64Encode(value)}};
   HttpExchange x = CurlHttpPost(url, req.dump(), timeout_);
-  if (x.result.status == 200) return Status::Ok();
+  if (x.result.status == 200) {
+    Answered(i);
+    return Status::Ok();
+  }
   Failed(i);
   if (x.timed_out) return DeadlineExceeded("put " + key + " via " + url + ": timed out");
   if (x.result.status == 0) {
@@ -86,6 +99,7 @@ Result<std::optional<std::string>> EtcdKv::Get(const std::string& key) {
         (x.result.status ? "HTTP " + std::to_string(x.result.status) + " " + x.body.substr(0, 200)
                          : x.result.error));
   }
+  Answered(i);
   BERTH_ASSIGN_OR_RETURN(Json j, ParseJson(x.body, "etcd range reply from " + url));
   if (!j.is_object() || !j.contains("kvs") || !j["kvs"].is_array() || j["kvs"].empty())
     return std::optional<std::string>();

@@ -18,7 +18,8 @@ namespace berth::scenarios {
 class EtcdKv : public KvClient {
  public:
   // `endpoints`: base URLs such as "http://127.0.0.1:40123"; `timeout` per
-  // request; an endpoint that failed is skipped for `avoid` (unless all are).
+  // request; an endpoint that failed is skipped for `avoid` or until it
+  // answers again (when all failed, the one that failed longest ago is used).
   EtcdKv(std::vector<std::string> endpoints, Millis timeout, Millis avoid = Millis(10000));
 
   // Ok only on etcd's acknowledgement. kDeadlineExceeded/kUnavailable when
@@ -30,7 +31,8 @@ class EtcdKv : public KvClient {
  private:
   using Clock = std::chrono::steady_clock;
   size_t Pick();
-  void Failed(size_t i);
+  void Failed(size_t i);    // avoid endpoint i for `avoid_`
+  void Answered(size_t i);  // endpoint i works: no longer avoided
 
   std::vector<std::string> endpoints_;
   Millis timeout_, avoid_;

@@ -130,5 +130,17 @@ TEST(EtcdKvTest, AvoidsAFailedEndpoint) {
   EXPECT_EQ(failed, 1);  // only the first try of the silent endpoint
 }
 
+TEST(EtcdKvTest, WhenAllFailedTriesTheOldestFailureFirst) {
+  Silent a, b;
+  const std::string ua = "http://127.0.0.1:" + std::to_string(a.port());
+  const std::string ub = "http://127.0.0.1:" + std::to_string(b.port());
+  EtcdKv kv({ua, ub}, Millis(200), Millis(60000));
+  EXPECT_NE(kv.Put("k", "v").message().find(ua), std::string::npos);
+  EXPECT_NE(kv.Put("k", "v").message().find(ub), std::string::npos);
+  // Both avoided now: a failed first, so a is tried again (not round robin).
+  EXPECT_NE(kv.Put("k", "v").message().find(ua), std::string::npos);
+  EXPECT_NE(kv.Put("k", "v").message().find(ub), std::string::npos);
+}
+
 }  // namespace
 }  // namespace berth::scenarios
