@@ -133,3 +133,12 @@ def test_bad_requests_are_clear(engine, net):
     engine.docker("rm", "-f", "busy")
     engine.docker("network", "rm", net)
     assert net not in engine.out("network", "ls", "--format", "{{.Name}}").split()
+
+
+def test_prune_removes_unused_networks_only(engine, net):
+    engine.docker("network", "create", "idle")
+    run_web(engine, "keeper", net)
+    out = engine.out("network", "prune", "-f")
+    assert "idle" in out and "n1" not in out
+    names = engine.out("network", "ls", "--format", "{{.Name}}").split()
+    assert "idle" not in names and "n1" in names and "bridge" in names
