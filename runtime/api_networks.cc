@@ -131,8 +131,7 @@ Result<NetworkRequest> DecodeCreate(const Json& body) {
   r.internal = body.value("Internal", false);
   r.attachable = body.value("Attachable", false);
   Json labels = body.value("Labels", Json::object());  // named: items() must not outlive it
-  for (auto& [k, v] : labels.items())
-    r.labels[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  for (auto& [k, v] : labels.items()) r.labels[k] = v.is_string() ? v.get<std::string>() : v.dump();
   Json ipam = body.value("IPAM", Json::object());
   if (ipam.is_object()) {
     std::string d = ipam.value("Driver", "");
