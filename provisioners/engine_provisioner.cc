@@ -121,13 +121,14 @@ Status EngineProvisioner::Install(const machine::MachineConfig& c,
   auto tar = RunChecked({"tar", "czf", "-", "-C", staging, "tls", "services.new"});
   if (!tar.ok()) return cleanup(tar.status());
   // Ends with sync: a machine killed right after this must still find its
-  // service on the data disk. A new service folder is renamed into place whole; an existing one
-  // gets the new run script and a restart.
+  // service on the data disk. A new service folder is renamed into place
+  // whole; an existing one gets the new run script and a restart (sv needs
+  // the absolute path: a relative name is looked up under /service).
   auto conf =
       Ssh(store_, c,
           "cd /var/lib/berth && tar xzf - && mkdir -p services && "
           "if [ -d services/berthd ]; then cp services.new/berthd/run services/berthd/run "
-          "&& sv restart services/berthd >/dev/null; else mv services.new/berthd "
+          "&& sv restart /var/lib/berth/services/berthd >/dev/null; else mv services.new/berthd "
           "services/.berthd && mv services/.berthd services/berthd; fi; rm -rf services.new; sync",
           *tar);
   RemoveAll(staging).ok();

@@ -204,7 +204,10 @@ def test_engine_survives_restart_and_new_certs(eng):
     v = docker(eng, "eng1", "version", "--format", "{{.Server.Version}}", timeout=180)
     assert v.returncode == 0, v.stderr
     before = (eng.machine_dir("eng1") / "server.pem").read_text()
+    pid = eng.ssh("eng1", "pidof berthd").stdout.strip()
     eng.run("machine", "regenerate-certs", "eng1")
+    # berthd was restarted to serve the new certificate (not the old process).
+    assert eng.ssh("eng1", "pidof berthd").stdout.strip() not in ("", pid)
     assert (eng.machine_dir("eng1") / "server.pem").read_text() != before
     v = docker(eng, "eng1", "version", "--format", "{{.Server.Version}}")
     assert v.returncode == 0, v.stderr
