@@ -17,7 +17,9 @@ Result<std::string> Sha256Of(const std::vector<std::string>& files) {
   std::vector<std::string> argv = {"sha256sum"};
   argv.insert(argv.end(), files.begin(), files.end());
   BERTH_ASSIGN_OR_RETURN(std::string out, RunChecked(argv));
-  BERTH_ASSIGN_OR_RETURN(std::string sum, RunChecked({"sha256sum"}, RunOptions{.stdin_data = out}));
+  RunOptions hash;
+  hash.stdin_data = out;
+  BERTH_ASSIGN_OR_RETURN(std::string sum, RunChecked({"sha256sum"}, hash));
   return sum.substr(0, 16);
 }
 

@@ -1,6 +1,6 @@
 #include "provisioners/lab_registry.h"
 
-#include <curl/curl.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,11 +9,13 @@
 #include <memory>
 #include <thread>
 
+#include "base/fd.h"
 #include "base/file_util.h"
 #include "base/json_util.h"
 #include "base/subprocess.h"
 #include "machine/allocator.h"
 #include "machine/store.h"
+#include "runtime/registry_client.h"
 
 namespace berth::provisioners {
 namespace {
@@ -21,79 +23,12 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-struct CurlDeleter {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
-
-struct Reply {
-  long code = 0;
-  std::string body;
-  std::string location;
-};
-
-size_t Collect(char* data, size_t size, size_t n, void* out) {
-  static_cast<std::string*>(out)->append(data, size * n);
-  return size * n;
-}
-
-size_t CollectLocation(char* data, size_t size, size_t n, void* out) {
-  std::string line(data, size * n);
-  if (line.size() > 9 && strncasecmp(line.c_str(), "location:", 9) == 0) {
-    std::string v = line.substr(9);
-    while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
-    while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.pop_back();
-    *static_cast<std::string*>(out) = v;
-  }
-  return size * n;
-}
-
-// One plain-HTTP request to the registry on 127.0.0.1. `file` (when set) is
-// uploaded as the body instead of `body`.
-Result<Reply> Http(const std::string& method, const std::string& url,
-                   const std::vector<std::string>& headers, const std::string& body = "",
-                   const std::string& file = "") {
-  std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
-  if (!c) return Internal("curl_easy_init failed");
-  Reply r;
-  std::unique_ptr<curl_slist, SlistDeleter> list;
-  for (const auto& h : headers) list.reset(curl_slist_append(list.release(), h.c_str()));
-  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c.get(), CURLOPT_CUSTOMREQUEST, method.c_str());
-  curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, list.get());
-  curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, Collect);
-  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &r.body);
-  curl_easy_setopt(c.get(), CURLOPT_HEADERFUNCTION, CollectLocation);
-  curl_easy_setopt(c.get(), CURLOPT_HEADERDATA, &r.location);
-  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 120L);
-  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
-  std::unique_ptr<FILE, decltype(&fclose)> in(nullptr, fclose);
-  if (method == "HEAD") curl_easy_setopt(c.get(), CURLOPT_NOBODY, 1L);
-  if (!file.empty()) {
-    in.reset(fopen(file.c_str(), "rb"));
-    if (!in) return ErrnoStatus("open " + file, errno);
-    struct stat st {};
-    fstat(fileno(in.get()), &st);
-    curl_easy_setopt(c.get(), CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c.get(), CURLOPT_READDATA, in.get());
-    curl_easy_setopt(c.get(), CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(st.st_size));
-  } else if (method == "PUT" || method == "POST") {
-    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDS, body.c_str());
-    curl_easy_setopt(c.get(), CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-  }
-  CURLcode rc = curl_easy_perform(c.get());
-  if (rc != CURLE_OK) return Unavailable(method + " " + url + ": " + curl_easy_strerror(rc));
-  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.code);
-  return r;
-}
-
-Status Expect(const Result<Reply>& r, long code, const std::string& what) {
-  if (!r.ok()) return r.status();
-  if (r->code == code) return Status::Ok();
-  return Internal(what + ": the registry answered HTTP " + std::to_string(r->code) + ": " +
-                  r->body.substr(0, 300));
+// GET on the registry; a transport error or another status is "no".
+bool Answers(const std::string& url, std::string* body = nullptr) {
+  auto r = runtime::RegistryRequest("GET", url, {}, "");
+  if (!r.ok() || r->code != 200) return false;
+  if (body) *body = r->body;
+  return true;
 }
 
 bool IsRegistryProcess(int pid) {
@@ -125,9 +60,9 @@ Result<RegistryStatus> LabRegistry::Inspect() const {
   s.pid = RunningPid();
   s.running = s.pid != 0;
   if (s.running) {
-    auto r = Http("GET", "http://" + s.address + "/v2/_catalog", {});
-    if (r.ok() && r->code == 200) {
-      auto j = ParseJson(r->body, "catalog");
+    std::string body;
+    if (Answers("http://" + s.address + "/v2/_catalog", &body)) {
+      auto j = ParseJson(body, "catalog");
       if (j.ok() && j->contains("repositories") && (*j)["repositories"].is_array())
         for (const auto& name : (*j)["repositories"])
           s.repositories.push_back(name.get<std::string>());
@@ -163,8 +98,7 @@ Status LabRegistry::Start(seconds timeout) {
       WriteJsonFileAtomic(Dir() + "/registry.pid", Json{{"pid", pid}, {"port", port}}));
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    auto r = Http("GET", "http://" + address + "/v2/", {});
-    if (r.ok() && r->code == 200) return Status::Ok();
+    if (Answers("http://" + address + "/v2/")) return Status::Ok();
     if (kill(pid, 0) != 0) break;
     std::this_thread::sleep_for(milliseconds(100));
   }
@@ -193,7 +127,7 @@ Status LabRegistry::Stop(seconds grace) {
 Status LabRegistry::Push(const std::string& archive, const std::string& ref) const {
   size_t colon = ref.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == ref.size() ||
-      ref.find('/') != std::string::npos && ref.rfind('/') > colon)
+      (ref.find('/') != std::string::npos && ref.rfind('/') > colon))
     return InvalidArgument("image reference '" + ref + "' must be NAME:TAG, e.g. busybox:latest");
   const std::string repo = ref.substr(0, colon), tag = ref.substr(colon + 1);
   if (RunningPid() == 0)
@@ -227,21 +161,14 @@ Status LabRegistry::Push(const std::string& archive, const std::string& ref) con
   std::vector<std::string> blobs = {manifest["config"].value("digest", "")};
   for (const auto& l : manifest.value("layers", Json::array()))
     blobs.push_back(l.value("digest", ""));
+  auto quiet = [](const std::string&) {};
   for (const auto& digest : blobs) {
-    auto head = Http("HEAD", base + "/blobs/" + digest, {});
-    if (head.ok() && head->code == 200) continue;  // already there
-    auto start = Http("POST", base + "/blobs/uploads/", {});
-    BERTH_RETURN_IF_ERROR(Expect(start, 202, "start the upload of " + digest));
-    std::string url = start->location;
-    if (url.rfind("http", 0) != 0) url = "http://127.0.0.1:" + std::to_string(port) + url;
-    url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + digest;
-    BERTH_RETURN_IF_ERROR(
-        Expect(Http("PUT", url, {"Content-Type: application/octet-stream"}, "", blob_path(digest)),
-               201, "upload " + digest));
+    UniqueFd fd(open(blob_path(digest).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) return ErrnoStatus("open blob " + digest + " of " + archive, errno);
+    BERTH_RETURN_IF_ERROR(runtime::PushBlob(base, digest, fd.get(), "", quiet));
   }
   std::string media = manifest.value("mediaType", "application/vnd.oci.image.manifest.v1+json");
-  return Expect(Http("PUT", base + "/manifests/" + tag, {"Content-Type: " + media}, manifest_text),
-                201, "push the manifest of " + ref);
+  return runtime::PushManifest(base, tag, media, manifest_text).WithContext("push " + ref);
 }
 
 }  // namespace berth::provisioners

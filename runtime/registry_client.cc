@@ -21,12 +21,6 @@ constexpr const char* kManifestAccept =
     "application/vnd.oci.image.index.v1+json, "
     "application/vnd.docker.distribution.manifest.list.v2+json";
 
-struct Reply {
-  long code = 0;
-  std::string body;
-  std::string location;
-};
-
 struct CurlDeleter {
   void operator()(CURL* c) const { curl_easy_cleanup(c); }
 };
@@ -48,10 +42,19 @@ size_t Header(char* p, size_t size, size_t n, void* out) {
     std::string v = h.substr(9);
     while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
     while (!v.empty() && (v.back() == '\r' || v.back() == '\n')) v.pop_back();
-    static_cast<Reply*>(out)->location = v;
+    static_cast<RegistryReply*>(out)->location = v;
   }
   return size * n;
 }
+
+Status Expect(const RegistryReply& r, long want, const std::string& what) {
+  if (r.code == want) return Status::Ok();
+  if (r.code == 404) return NotFound(what + ": not found in the registry");
+  return Unavailable(what + ": registry answered HTTP " + std::to_string(r.code) + ": " +
+                     r.body.substr(0, 300));
+}
+
+}  // namespace
 
 std::string BaseUrl(const RegistryRef& r) {
   bool plain = r.host.rfind("127.", 0) == 0 || r.host.rfind("localhost", 0) == 0 ||
@@ -59,13 +62,12 @@ std::string BaseUrl(const RegistryRef& r) {
   return std::string(plain ? "http://" : "https://") + r.host;
 }
 
-// One request. `body_fd` >= 0 uploads that file; `out_fd` >= 0 receives the body.
-Result<Reply> Request(const std::string& method, const std::string& url,
-                      const std::vector<std::string>& headers, const std::string& body,
-                      int body_fd = -1, int out_fd = -1) {
+Result<RegistryReply> RegistryRequest(const std::string& method, const std::string& url,
+                                      const std::vector<std::string>& headers,
+                                      const std::string& body, int body_fd, int out_fd) {
   std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
   if (!c) return Internal("curl_easy_init failed");
-  Reply reply;
+  RegistryReply reply;
   std::unique_ptr<curl_slist, SlistDeleter> list;
   for (const auto& h : headers) list.reset(curl_slist_append(list.release(), h.c_str()));
   curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
@@ -101,15 +103,6 @@ Result<Reply> Request(const std::string& method, const std::string& url,
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &reply.code);
   return reply;
 }
-
-Status Expect(const Reply& r, long want, const std::string& what) {
-  if (r.code == want) return Status::Ok();
-  if (r.code == 404) return NotFound(what + ": not found in the registry");
-  return Unavailable(what + ": registry answered HTTP " + std::to_string(r.code) + ": " +
-                     r.body.substr(0, 300));
-}
-
-}  // namespace
 
 Result<RegistryRef> ParseRegistryRef(const std::string& ref) {
   size_t slash = ref.find('/');
@@ -157,7 +150,8 @@ Status Pull(ImageStore& store, const RegistryRef& ref, const std::string& tmp_di
             const Progress& progress, const std::string& local_tag) {
   std::string base = BaseUrl(ref) + "/v2/" + ref.repo;
   std::vector<std::string> accept = {std::string("Accept: ") + kManifestAccept};
-  BERTH_ASSIGN_OR_RETURN(Reply m, Request("GET", base + "/manifests/" + ref.tag, accept, ""));
+  BERTH_ASSIGN_OR_RETURN(RegistryReply m,
+                         RegistryRequest("GET", base + "/manifests/" + ref.tag, accept, ""));
   BERTH_RETURN_IF_ERROR(Expect(m, 200, "manifest " + ref.Normalized()));
   BERTH_ASSIGN_OR_RETURN(Json manifest, ParseJson(m.body, "manifest"));
   if (manifest.contains("manifests")) {  // an index: take linux/amd64
@@ -168,12 +162,13 @@ Status Pull(ImageStore& store, const RegistryRef& ref, const std::string& tmp_di
         digest = d.value("digest", "");
     }
     if (digest.empty()) return NotFound("no linux/amd64 image in " + ref.Normalized());
-    BERTH_ASSIGN_OR_RETURN(m, Request("GET", base + "/manifests/" + digest, accept, ""));
+    BERTH_ASSIGN_OR_RETURN(m, RegistryRequest("GET", base + "/manifests/" + digest, accept, ""));
     BERTH_RETURN_IF_ERROR(Expect(m, 200, "manifest " + digest));
     BERTH_ASSIGN_OR_RETURN(manifest, ParseJson(m.body, "manifest"));
   }
   std::string config_digest = manifest["config"].value("digest", "");
-  BERTH_ASSIGN_OR_RETURN(Reply cfg, Request("GET", base + "/blobs/" + config_digest, {}, ""));
+  BERTH_ASSIGN_OR_RETURN(RegistryReply cfg,
+                         RegistryRequest("GET", base + "/blobs/" + config_digest, {}, ""));
   BERTH_RETURN_IF_ERROR(Expect(cfg, 200, "config " + config_digest));
   if (Sha256Digest(cfg.body) != config_digest)
     return InvalidArgument("config digest mismatch for " + config_digest);
@@ -189,8 +184,8 @@ Status Pull(ImageStore& store, const RegistryRef& ref, const std::string& tmp_di
     {
       UniqueFd out(open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
       if (!out) return ErrnoStatus("create " + path, errno);
-      BERTH_ASSIGN_OR_RETURN(Reply b,
-                             Request("GET", base + "/blobs/" + digest, {}, "", -1, out.get()));
+      BERTH_ASSIGN_OR_RETURN(RegistryReply b, RegistryRequest("GET", base + "/blobs/" + digest, {},
+                                                              "", -1, out.get()));
       Status st = Expect(b, 200, "layer " + digest);
       if (st.ok()) {
         auto src = OpenMaybeGzip(out.get(), 0, -1);
@@ -214,28 +209,34 @@ Status Pull(ImageStore& store, const RegistryRef& ref, const std::string& tmp_di
   return Status::Ok();
 }
 
-namespace {
-
 Status PushBlob(const std::string& base, const std::string& digest, int fd, const std::string& data,
                 const Progress& progress) {
-  BERTH_ASSIGN_OR_RETURN(Reply head, Request("HEAD", base + "/blobs/" + digest, {}, ""));
+  BERTH_ASSIGN_OR_RETURN(RegistryReply head,
+                         RegistryRequest("HEAD", base + "/blobs/" + digest, {}, ""));
   if (head.code == 200) {
     progress(digest.substr(7, 12) + ": Layer already exists");
     return Status::Ok();
   }
-  BERTH_ASSIGN_OR_RETURN(Reply start, Request("POST", base + "/blobs/uploads/", {}, ""));
+  BERTH_ASSIGN_OR_RETURN(RegistryReply start,
+                         RegistryRequest("POST", base + "/blobs/uploads/", {}, ""));
   BERTH_RETURN_IF_ERROR(Expect(start, 202, "start upload of " + digest));
   std::string loc = start.location;
   if (loc.rfind("/", 0) == 0) loc = base.substr(0, base.find("/v2/")) + loc;
   loc += (loc.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + digest;
-  BERTH_ASSIGN_OR_RETURN(Reply put,
-                         Request("PUT", loc, {"Content-Type: application/octet-stream"}, data, fd));
+  BERTH_ASSIGN_OR_RETURN(
+      RegistryReply put,
+      RegistryRequest("PUT", loc, {"Content-Type: application/octet-stream"}, data, fd));
   BERTH_RETURN_IF_ERROR(Expect(put, 201, "upload of " + digest));
   progress(digest.substr(7, 12) + ": Pushed");
   return Status::Ok();
 }
 
-}  // namespace
+Status PushManifest(const std::string& base, const std::string& tag, const std::string& media_type,
+                    const std::string& body) {
+  BERTH_ASSIGN_OR_RETURN(RegistryReply put, RegistryRequest("PUT", base + "/manifests/" + tag,
+                                                            {"Content-Type: " + media_type}, body));
+  return Expect(put, 201, "manifest " + tag);
+}
 
 Status Push(ImageStore& store, const RegistryRef& ref, const Progress& progress) {
   BERTH_ASSIGN_OR_RETURN(ImageRecord image, store.Resolve(ref.Normalized()));
@@ -259,10 +260,9 @@ Status Push(ImageStore& store, const RegistryRef& ref, const Progress& progress)
                         {"digest", image.id},
                         {"size", config.size()}};
   std::string body = manifest.dump();
-  BERTH_ASSIGN_OR_RETURN(
-      Reply put, Request("PUT", base + "/manifests/" + ref.tag,
-                         {"Content-Type: application/vnd.oci.image.manifest.v1+json"}, body));
-  BERTH_RETURN_IF_ERROR(Expect(put, 201, "manifest " + ref.Normalized()));
+  BERTH_RETURN_IF_ERROR(
+      PushManifest(base, ref.tag, "application/vnd.oci.image.manifest.v1+json", body)
+          .WithContext(ref.Normalized()));
   progress(ref.tag + ": digest: " + Sha256Digest(body) + " size: " + std::to_string(body.size()));
   return Status::Ok();
 }
