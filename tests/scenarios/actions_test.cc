@@ -8,6 +8,12 @@
 namespace berth::scenarios {
 namespace {
 
+MachineSpec Named(const std::string& name) {
+  MachineSpec m;
+  m.name = name;
+  return m;
+}
+
 const std::vector<std::string> kFive = {"n1", "n2", "n3", "n4", "n5"};
 
 // Machines `m` can talk to (both directions allowed), itself included.
@@ -78,7 +84,9 @@ TEST(PartitionTest, Errors) {
 TEST(ActionTableTest, EveryFaultHasAKnownRecovery) {
   for (const auto& def : ActionTable()) {
     std::string rec = def.recovery;
-    if (!rec.empty()) EXPECT_NE(FindAction(rec), nullptr) << def.type;
+    if (!rec.empty()) {
+      EXPECT_NE(FindAction(rec), nullptr) << def.type;
+    }
   }
   for (const auto& t : RandomFaultTypes()) EXPECT_NE(FindAction(t), nullptr) << t;
 }
@@ -86,7 +94,7 @@ TEST(ActionTableTest, EveryFaultHasAKnownRecovery) {
 TEST(NemesisTest, HealAllUndoesEveryFaultInForce) {
   SimLab lab;
   History history;
-  for (const auto& m : {"a", "b", "c"}) ASSERT_TRUE(lab.CreateMachine({m}).ok());
+  for (const auto& m : {"a", "b", "c"}) ASSERT_TRUE(lab.CreateMachine(Named(m)).ok());
   Nemesis nemesis(lab, history, {"a", "b", "c"}, 1);
   Action kill{"machine.kill", {{"machine", "a"}}, {}, {}, {}};
   Action pause{"machine.pause", {{"machine", "b"}}, {}, {}, {}};

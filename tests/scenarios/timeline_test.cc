@@ -13,6 +13,12 @@
 namespace berth::scenarios {
 namespace {
 
+MachineSpec Named(const std::string& name) {
+  MachineSpec m;
+  m.name = name;
+  return m;
+}
+
 // Parses a timeline over machines a and b (with a web container on :80).
 std::vector<Step> Steps(const std::string& timeline) {
   auto out = ParseScenario(
@@ -26,8 +32,8 @@ struct Rig {
   History history;
   Nemesis nemesis{lab, history, {"a", "b"}, 1};
   Rig() {
-    EXPECT_TRUE(lab.CreateMachine({"a"}).ok());
-    EXPECT_TRUE(lab.CreateMachine({"b"}).ok());
+    EXPECT_TRUE(lab.CreateMachine(Named("a")).ok());
+    EXPECT_TRUE(lab.CreateMachine(Named("b")).ok());
   }
 };
 
@@ -129,7 +135,7 @@ TEST(TimelineTest, FailingActionStopsTheTimeline) {
   SimLab::Options o;
   o.fail_action = "machine.pause";
   SimLab lab(o);
-  ASSERT_TRUE(lab.CreateMachine({"a"}).ok());
+  ASSERT_TRUE(lab.CreateMachine(Named("a")).ok());
   History history;
   Nemesis nemesis(lab, history, {"a"}, 1);
   auto steps = Steps(R"(
