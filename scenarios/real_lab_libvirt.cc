@@ -255,10 +255,24 @@ class LibvirtLab : public Lab {
     const std::string url = "http://" + config->lab.address + ":" + std::to_string(port) + path;
     const long secs = std::max<long>(1, (timeout.count() + 999) / 1000);
     auto t0 = std::chrono::steady_clock::now();
-    auto run = Exec(from, {"wget", "-q", "-O", "/dev/null", "-T", std::to_string(secs), url},
-                    timeout + Millis(10000));
+    // busybox 1.35's `wget -T` crashes in the guest: `timeout` bounds it instead.
+    // The guest times the request itself, so the latency excludes SSH.
+    // (/proc/uptime: 10 ms steps; busybox's date has no %N.)
+    const std::string script = "read a x < /proc/uptime; timeout " + std::to_string(secs) +
+                               " wget -q -O /dev/null " + ShellQuote(url) +
+                               "; rc=$?; read b x < /proc/uptime; echo berth-t=$a,$b; exit $rc";
+    auto run = Exec(from, {"sh", "-c", script}, timeout + Millis(10000));
     r.latency_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (run.ok()) {
+      size_t t = run->output.rfind("berth-t=");
+      if (t != std::string::npos) {
+        double a = 0, b = 0;
+        if (sscanf(run->output.c_str() + t, "berth-t=%lf,%lf", &a, &b) == 2 && b >= a)
+          r.latency_ms = (b - a) * 1000;
+        run->output.erase(t);
+      }
+    }
     if (!run.ok()) {
       r.error = run.status().message();
     } else if (run->exit_code == 0) {
@@ -267,7 +281,11 @@ class LibvirtLab : public Lab {
       size_t http = run->output.find("HTTP/1.");
       if (http != std::string::npos && http + 12 <= run->output.size())
         r.status = std::atoi(run->output.substr(http + 9, 3).c_str());
-      if (r.status == 0) r.error = "wget from " + from + ": " + run->output.substr(0, 200);
+      if (r.status == 0)
+        r.error = run->exit_code == 143
+                      ? "timed out (wget from " + from + ")"
+                      : "wget from " + from + ": exit " + std::to_string(run->exit_code) + " " +
+                            run->output.substr(0, 200);
     }
     return r;
   }
