@@ -12,6 +12,9 @@
 
 namespace berth::runtime {
 
+// Docker's zero time: started_at/finished_at of a container never started.
+inline constexpr const char* kNeverStarted = "0001-01-01T00:00:00Z";
+
 struct Mount {
   std::string source;       // host path (volume data folder or bind source)
   std::string destination;  // path in the container
@@ -65,7 +68,7 @@ struct ContainerState {
   RunState state = RunState::kCreated;
   int pid = 0;
   int exit_code = 0;
-  std::string started_at = "0001-01-01T00:00:00Z", finished_at = "0001-01-01T00:00:00Z";
+  std::string started_at = kNeverStarted, finished_at = kNeverStarted;
   std::string error;
   int restart_count = 0;
   bool stopped_by_user = false;  // for "unless-stopped" and "always" after docker stop

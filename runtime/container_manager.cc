@@ -75,6 +75,15 @@ Status ContainerManager::Load() {
     if (!rec.ok()) return rec.status();
     auto live = std::make_shared<Live>();
     live->rec = std::move(*rec);
+    // Docker's daemon-start rule. Containers killed by the engine's own
+    // shutdown (or lost with it) were not stopped by a user.
+    const auto& st = live->rec.state;
+    const std::string& policy = live->rec.spec.restart_policy;
+    bool ran = st.state == RunState::kRunning || st.started_at != kNeverStarted;
+    bool failed = st.state == RunState::kRunning || st.exit_code != 0;
+    if (ran && (policy == "always" || (policy == "unless-stopped" && !st.stopped_by_user) ||
+                (policy == "on-failure" && failed && !st.stopped_by_user)))
+      boot_starts_.push_back(id);
     if (live->rec.state.state == RunState::kRunning ||
         live->rec.state.state == RunState::kRemoving) {
       (void)Run({opts_.crun, "--root", opts_.exec_root + "/crun", "delete", "-f", id});
@@ -88,6 +97,17 @@ Status ContainerManager::Load() {
     containers_[id] = live;
   }
   return Status::Ok();
+}
+
+std::vector<std::pair<std::string, Status>> ContainerManager::StartByRestartPolicy() {
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids.swap(boot_starts_);
+  }
+  std::vector<std::pair<std::string, Status>> out;
+  for (const auto& id : ids) out.emplace_back(id, Start(id));
+  return out;
 }
 
 Result<std::shared_ptr<ContainerManager::Live>> ContainerManager::Find(const std::string& ref_in) {

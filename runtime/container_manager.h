@@ -59,11 +59,17 @@ class ContainerManager {
   // Loads stored containers; ones that were running when berthd stopped are
   // marked exited (their processes are gone with the old engine).
   Status Load();
+  // Starts, after Load, what Docker's daemon starts when it comes up: every
+  // container with restart policy "always", "unless-stopped" (unless a user
+  // stopped it) or "on-failure" (when it was running as the engine went
+  // down). Failures are reported per container and skipped.
+  std::vector<std::pair<std::string, Status>> StartByRestartPolicy();
   // Stops every running container (berthd shutdown).
   void Shutdown();
 
   Result<std::string> Create(ContainerSpec spec);
   Status Start(const std::string& ref);
+
   Status Stop(const std::string& ref, std::optional<int> timeout);
   Status Kill(const std::string& ref, const std::string& signal);
   Status Restart(const std::string& ref, std::optional<int> timeout);
@@ -127,6 +133,7 @@ class ContainerManager {
   std::map<std::string, std::shared_ptr<Live>> containers_;
   std::map<std::string, std::shared_ptr<ExecSession>> execs_;
   bool shutting_down_ = false;
+  std::vector<std::string> boot_starts_;  // Load's picks for StartByRestartPolicy
 };
 
 }  // namespace berth::runtime

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "base/file_util.h"
 #include "base/json_util.h"
 
@@ -34,6 +36,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& opts) {
   e->containers_ = std::make_unique<ContainerManager>(mo, *e->images_, e->events_, *e->volumes_,
                                                       e->networks_.get());
   BERTH_RETURN_IF_ERROR(e->containers_->Load());
+  for (const auto& [id, st] : e->containers_->StartByRestartPolicy())
+    if (!st.ok())
+      std::fprintf(stderr, "berthd: restart policy: cannot start container %s: %s\n",
+                   id.substr(0, 12).c_str(), st.message().c_str());
   return e;
 }
 

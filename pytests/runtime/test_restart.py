@@ -1,5 +1,6 @@
 """berthd state survives an engine restart: images, tags, volumes with their
-data, containers (running ones come back as exited), and user-defined
+data, containers (running ones come back as exited, or running again when
+their restart policy says so), and user-defined
 networks with their containers' names."""
 import shutil
 
@@ -16,6 +17,13 @@ def test_state_survives_engine_restart(tmp_path, busybox_tar):
         e.docker("run", "--rm", "-v", "persist:/d", "busybox", "sh", "-c", "echo survived > /d/f")
         e.docker("create", "--name", "stopped", "busybox", "true")
         e.docker("run", "-d", "--name", "running", "busybox", "sleep", "60")
+        # Restart policies decide what comes back with the engine (as dockerd).
+        e.docker("run", "-d", "--name", "always", "--restart", "always", "busybox", "sleep", "600")
+        e.docker("run", "-d", "--name", "unless", "--restart", "unless-stopped", "busybox",
+                 "sleep", "600")
+        e.docker("run", "-d", "--name", "unless-stopped-by-user", "--restart", "unless-stopped",
+                 "busybox", "sleep", "600")
+        e.docker("stop", "-t", "1", "unless-stopped-by-user")
         e.docker("network", "create", "--subnet", "10.62.0.0/24", "kept-net")
         e.docker("run", "-d", "--name", "on-net", "--network", "kept-net", "--network-alias",
                  "svc", "busybox", "sleep", "60")
@@ -29,13 +37,18 @@ def test_state_survives_engine_restart(tmp_path, busybox_tar):
         assert e.inspect("stopped")["State"]["Status"] == "created"
         state = e.inspect("running")["State"]
         assert state["Status"] == "exited" and not state["Running"]
+        assert e.inspect("always")["State"]["Running"]
+        assert e.inspect("unless")["State"]["Running"]
+        assert not e.inspect("unless-stopped-by-user")["State"]["Running"]
+        assert e.out("exec", "always", "echo", "back") == "back\n"
         e.docker("start", "running")
         assert e.inspect("running")["State"]["Running"]
         assert e.inspect("kept-net")["IPAM"]["Config"][0]["Subnet"] == "10.62.0.0/24"
         e.docker("start", "on-net")  # the bridge is made again in the new namespace
         out = e.out("run", "--rm", "--network", "kept-net", "busybox", "ping", "-c1", "-W2", "svc")
         assert "PING svc (10.62.0.2)" in out and "1 packets received" in out
-        e.docker("rm", "-f", "running", "stopped", "on-net")
+        e.docker("rm", "-f", "running", "stopped", "on-net", "always", "unless",
+                 "unless-stopped-by-user")
         e.docker("network", "rm", "kept-net")
     finally:
         e.stop()
