@@ -109,6 +109,7 @@ Result<ApiResponse> Load(Engine& e, const ApiRequest& req) {
   auto lines = e.images().LoadArchive(path);
   unlink(path.c_str());
   if (!lines.ok()) return lines.status();
+  BERTH_RETURN_IF_ERROR(e.images().Sync());
   std::string body;
   for (const auto& l : *lines) {
     body += Json{{"stream", l + "\n"}}.dump() + "\n";
@@ -163,6 +164,7 @@ Result<ApiResponse> PullImage(Engine& e, const ApiRequest& req) {
   return ProgressStream([store, events, ref, tmp, local](const Progress& p) {
     p("Pulling from " + ref.repo);
     Status st = Pull(*store, ref, tmp, p, local);
+    if (st.ok()) st = store->Sync();
     if (st.ok()) events->Publish("image", "pull", local.empty() ? ref.Normalized() : local);
     return st;
   });

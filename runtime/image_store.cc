@@ -96,6 +96,13 @@ Result<std::string> ImageStore::ImportLayer(ByteSource* raw) {
   return diff_id;
 }
 
+Status ImageStore::Sync() const {
+  UniqueFd dir(open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return ErrnoStatus("open " + root_, errno);
+  if (syncfs(dir.get()) != 0) return ErrnoStatus("syncfs " + root_, errno);
+  return Status::Ok();
+}
+
 Result<std::string> ImageStore::PutConfig(const std::string& bytes) {
   BERTH_ASSIGN_OR_RETURN(Json config, ParseJson(bytes, "image config"));
   if (!config.is_object() || !config.contains("rootfs"))

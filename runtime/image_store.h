@@ -61,6 +61,10 @@ class ImageStore {
   std::vector<std::string> LayerDirs(const ImageRecord& image) const;
   std::string LayerTarPath(const std::string& diff_id) const;
 
+  // Flushes the store's file system (syncfs): a new image must survive the
+  // machine being killed right after `docker load` or `pull` answered.
+  Status Sync() const;
+
   // Writes a `docker save` archive (also an OCI layout) of `refs` via `out`.
   Status Save(const std::vector<std::string>& refs,
               const std::function<Status(const char*, size_t)>& out) const;

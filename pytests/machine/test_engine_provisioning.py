@@ -198,6 +198,19 @@ def test_keys_are_private(eng):
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
 
 
+def test_loaded_image_survives_a_kill_right_after_load(eng, tmp_path):
+    tar = tmp_path / "fresh.tar"
+    subprocess.run([str(ROOT / "images" / "busybox-image"), str(tar), "fresh:1"], check=True,
+                   capture_output=True)
+    load = docker(eng, "eng1", "load", "-i", str(tar))
+    assert load.returncode == 0, load.stderr
+    eng.run("machine", "kill", "eng1")  # no shutdown, no flush by the guest
+    eng.run("machine", "start", "eng1")
+    wait_until(lambda: docker(eng, "eng1", "version").returncode == 0, 120, what="berthd")
+    run = docker(eng, "eng1", "run", "--rm", "fresh:1", "echo", "intact")
+    assert run.returncode == 0 and run.stdout == "intact\n", run.stderr
+
+
 def test_engine_survives_restart_and_new_certs(eng):
     eng.run("machine", "restart", "eng1")
     # berthd is a supervised service on the data disk: it comes back by itself.
