@@ -9,6 +9,7 @@
 #include <set>
 
 #include "base/file_util.h"
+#include "fakes/loopback_port.h"
 #include "machine/temp_dir.h"
 
 namespace berth::machine {
@@ -120,17 +121,12 @@ TEST(AllocatorTest, ExhaustionIsAClearError) {
 
 TEST(AllocatorTest, RealProbeSeesBoundPort) {
   BindPortProbe probe;
-  // Port 0 binding always succeeds; a port we hold open must not be free.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  listen(fd, 1);
-  EXPECT_FALSE(probe.TcpFree("127.0.0.1", ntohs(a.sin_port)));
-  close(fd);
+  // A port we hold open must not be free.
+  int port = 0;
+  UniqueFd fd = berth::testing::BindLoopbackTcp(&port);
+  ASSERT_TRUE(fd);
+  listen(fd.get(), 1);
+  EXPECT_FALSE(probe.TcpFree("127.0.0.1", port));
 }
 
 }  // namespace

@@ -1,9 +1,8 @@
 #include "provisioners/engine_client.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+
+#include "fakes/loopback_port.h"
 
 namespace berth::provisioners {
 namespace {
@@ -44,19 +43,12 @@ TEST(EngineClientTest, CreateBodyIsWhatDockerSends) {
 }
 
 TEST(EngineClientTest, NoEngineIsUnavailableAndNamesTheUrl) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);  // nothing listens there now
-  EngineClient client("127.0.0.1", ntohs(a.sin_port), {});
+  int port = 0;
+  ASSERT_TRUE(berth::testing::BindLoopbackTcp(&port));  // closed again: nothing listens there
+  EngineClient client("127.0.0.1", port, {});
   Status st = client.Ping();
   EXPECT_EQ(st.code(), Code::kUnavailable) << st.message();
-  EXPECT_NE(st.message().find("https://127.0.0.1:" + std::to_string(ntohs(a.sin_port))),
-            std::string::npos)
+  EXPECT_NE(st.message().find("https://127.0.0.1:" + std::to_string(port)), std::string::npos)
       << st.message();
   st = client.StartContainer("web");
   EXPECT_EQ(st.code(), Code::kUnavailable);
