@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/file_util.h"
+#include "fakes/loopback_port.h"
 #include "scenarios/http_client.h"
 
 namespace berth::scenarios {
@@ -21,23 +22,14 @@ namespace {
 // A bound, listening socket on 127.0.0.1 that never answers; port().
 class Silent {
  public:
-  Silent() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    EXPECT_EQ(listen(fd_, 16), 0);
-    socklen_t len = sizeof a;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+  Silent() : fd_(berth::testing::BindLoopbackTcp(&port_)) {
+    EXPECT_TRUE(fd_ && listen(fd_.get(), 16) == 0);
   }
-  ~Silent() { close(fd_); }
   int port() const { return port_; }
 
  private:
-  int fd_ = -1;
   int port_ = 0;
+  UniqueFd fd_;
 };
 
 int FreePort() {

@@ -11,21 +11,16 @@
 
 #include "base/file_util.h"
 #include "base/subprocess.h"
+#include "fakes/loopback_port.h"
 
 namespace berth::scenarios {
 namespace {
 
 // A free TCP port on 127.0.0.1 (bound then released).
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
+  int port = 0;
+  berth::testing::BindLoopbackTcp(&port);  // closed again at once
+  return port;
 }
 
 // busybox httpd on 127.0.0.1, killed by pid at the end.
@@ -78,16 +73,11 @@ TEST(HttpClientTest, RefusedAndTimeout) {
   EXPECT_EQ(r.status, 0);
   EXPECT_FALSE(r.error.empty());
   // A listening socket that never answers: the request times out on time.
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  r = CurlHttpGet("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/", Millis(300));
-  close(fd);
+  int port = 0;
+  UniqueFd fd = berth::testing::BindLoopbackTcp(&port);
+  ASSERT_TRUE(fd && listen(fd.get(), 4) == 0);
+  r = CurlHttpGet("http://127.0.0.1:" + std::to_string(port) + "/", Millis(300));
+  fd.Reset();
   EXPECT_EQ(r.status, 0);
   EXPECT_NE(r.error.find("imeout"), std::string::npos) << r.error;
   EXPECT_GE(r.latency_ms, 250);
