@@ -33,7 +33,15 @@ bool BindPortProbe::UdpFree(const std::string& host, int port) {
   return CanBind(host, port, SOCK_DGRAM);
 }
 
-Result<int> RegistryPort(const std::string& home, PortProbe& probe, const std::string& host) {
+PortRange KernelEphemeralPorts() {
+  PortRange r;
+  auto text = ReadFile("/proc/sys/net/ipv4/ip_local_port_range");
+  if (!text.ok() || std::sscanf(text->c_str(), "%d %d", &r.min, &r.max) != 2) return PortRange{};
+  return r;
+}
+
+Result<int> RegistryPort(const std::string& home, PortProbe& probe, const std::string& host,
+                         PortRange avoid) {
   const std::string path = home + "/registry/port.json";
   if (PathExists(path)) {
     BERTH_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
@@ -45,7 +53,7 @@ Result<int> RegistryPort(const std::string& home, PortProbe& probe, const std::s
     return port;
   }
   for (int port = kRegistryPortMin; port <= kRegistryPortMax; ++port) {
-    if (!probe.TcpFree(host, port)) continue;
+    if (avoid.Contains(port) || !probe.TcpFree(host, port)) continue;
     BERTH_RETURN_IF_ERROR(MakeDirs(home + "/registry"));
     BERTH_RETURN_IF_ERROR(WriteJsonFileAtomic(path, Json{{"version", 1}, {"port", port}}));
     return port;
@@ -107,16 +115,47 @@ Result<Allocation> Allocate(const std::vector<MachineConfig>& existing, PortProb
     if (f.host_port == 0) slots.push_back(&f.host_port);
   size_t next = 0;
   for (int port = options.port_min; port <= options.port_max && next < slots.size(); ++port) {
-    if (used_ports.count(port)) continue;
+    if (used_ports.count(port) || options.avoid.Contains(port)) continue;
     bool free = next == 2 ? probe.UdpFree(options.host, port) : probe.TcpFree(options.host, port);
     if (!free) continue;
     *slots[next++] = port;
   }
   if (next < slots.size())
-    return FailedPrecondition("no free ports left on " + options.host + " between " +
-                              std::to_string(options.port_min) + " and " +
-                              std::to_string(options.port_max));
+    return FailedPrecondition(
+        "no free ports left on " + options.host + " between " + std::to_string(options.port_min) +
+        " and " + std::to_string(options.port_max) +
+        (options.avoid.max >= options.avoid.min
+             ? " outside the kernel's ephemeral range " + std::to_string(options.avoid.min) + "-" +
+                   std::to_string(options.avoid.max) +
+                   " (net.ipv4.ip_local_port_range): remove machines you no longer need"
+             : std::string(": remove machines you no longer need")));
   return out;
+}
+
+Status CheckHostPortsFree(const MachineConfig& c, PortProbe& probe, PortRange ephemeral) {
+  const std::string host = "127.0.0.1";
+  std::vector<std::pair<int, std::string>> tcp = {{c.ssh_port, "SSH"},
+                                                  {c.engine_port, "engine API"}};
+  for (const auto& f : c.forwards)
+    tcp.push_back({f.host_port, "forward of guest port " + std::to_string(f.guest_port)});
+  auto busy = [&](int port, const std::string& what) {
+    std::string why =
+        ephemeral.Contains(port)
+            ? " (it lies in the kernel's ephemeral range " + std::to_string(ephemeral.min) + "-" +
+                  std::to_string(ephemeral.max) +
+                  ", so an outgoing connection may hold it for up to a minute: try "
+                  "again shortly, or remove and create the machine to get ports "
+                  "outside that range)"
+            : ": stop the program that holds it (`ss -ltnup | grep :" + std::to_string(port) +
+                  "`), or remove and create the machine";
+    return FailedPrecondition("host port " + host + ":" + std::to_string(port) + " (" + what +
+                              " of machine '" + c.name + "') is in use" + why);
+  };
+  for (const auto& [port, what] : tcp)
+    if (port > 0 && !probe.TcpFree(host, port)) return busy(port, what);
+  if (c.lab.local_port > 0 && !probe.UdpFree(host, c.lab.local_port))
+    return busy(c.lab.local_port, "lab tunnel (UDP)");
+  return Status::Ok();
 }
 
 }  // namespace berth::machine

@@ -112,9 +112,11 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
     for (const auto& n : *names)
       if (auto m = store_.Load(n); m.ok()) existing.push_back(*m);
     BindPortProbe probe;
-    auto alloc = Allocate(existing, probe, {}, o.forwards);
+    AllocatorOptions ao;
+    ao.avoid = KernelEphemeralPorts();
+    auto alloc = Allocate(existing, probe, ao, o.forwards);
     if (!alloc.ok()) return unwind(alloc.status());
-    auto registry = RegistryPort(store_.home(), probe);
+    auto registry = RegistryPort(store_.home(), probe, ao.host, ao.avoid);
     if (!registry.ok()) return unwind(registry.status());
     c.registry_port = *registry;
     c.libvirt_uri = o.libvirt_uri;
@@ -171,14 +173,18 @@ Status Manager::Start(const std::string& name, std::chrono::seconds timeout) {
   BERTH_ASSIGN_OR_RETURN(MachineState st, driver_.State(c));
   if (st == MachineState::kRunning) return Status::Ok();
   if (st == MachineState::kPaused) return driver_.Resume(c);
+  const std::string ctx = "start machine '" + name + "'";
+  BindPortProbe probe;
+  BERTH_RETURN_IF_ERROR(CheckHostPortsFree(c, probe).WithContext(ctx));
   auto port = network_.Ensure(c.lab.network);
-  if (!port.ok()) return port.status().WithContext("start machine '" + name + "'");
+  if (!port.ok()) return port.status().WithContext(ctx);
   if (*port != c.lab.fabric_port) {
     c.lab.fabric_port = *port;
     BERTH_RETURN_IF_ERROR(store_.Save(c));
   }
-  BERTH_RETURN_IF_ERROR(network_.Attach(c).WithContext("start machine '" + name + "'"));
-  return Boot(c, timeout).WithContext("start machine '" + name + "'");
+  BERTH_RETURN_IF_ERROR(network_.Attach(c).WithContext(ctx));
+  Status s = Boot(c, timeout);
+  return s.ok() || s.message().rfind(ctx, 0) == 0 ? s : s.WithContext(ctx);
 }
 
 Status Manager::Stop(const std::string& name, std::chrono::seconds grace) {

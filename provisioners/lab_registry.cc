@@ -42,7 +42,7 @@ Result<int> LabRegistry::Port() const {
   machine::Store store(home_);
   BERTH_ASSIGN_OR_RETURN(auto lock, store.Lock());
   machine::BindPortProbe probe;
-  return machine::RegistryPort(home_, probe);
+  return machine::RegistryPort(home_, probe, "127.0.0.1", machine::KernelEphemeralPorts());
 }
 
 int LabRegistry::RunningPid() const {

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import time
 
@@ -42,6 +43,11 @@ def test_three_machines_boot_in_parallel_with_distinct_identity(trio):
         assert "<berth:machine" in dom and "restrict=on" in dom
         assert "type='network'" not in dom and "type='bridge'" not in dom
     assert len(ports) == 9 and len(addrs) == 3
+    # Outside the kernel's ephemeral range, where any outgoing connection
+    # could take a port a stopped machine needs again.
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low, high = map(int, f.read().split())
+    assert all(not low <= p <= high for p in ports), ports
 
 
 def test_lab_network_connects_machines(trio):
@@ -59,6 +65,18 @@ def test_stop_start_keeps_address_ports_host_key_and_data(trio):
     assert trio.inspect("m2")["state"] == "Stopped"
     assert not qemu_pids_for("berth-m2")
     assert not tcp_listening(before["ssh_port"])
+    # A port taken while the machine was stopped: a clear error, nothing started.
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    holder.bind(("127.0.0.1", before["ssh_port"]))
+    holder.listen(1)
+    try:
+        r = trio.run("machine", "start", "m2", check=False)
+    finally:
+        holder.close()
+    assert r.returncode != 0
+    assert f"host port 127.0.0.1:{before['ssh_port']} (SSH of machine 'm2') is in use" in r.stderr, r.stderr
+    assert trio.inspect("m2")["state"] == "Stopped"
     trio.run("machine", "start", "m2")
     after = trio.inspect("m2")
     for key in ("ssh_port", "engine_port", "lab", "mgmt_mac", "uuid"):

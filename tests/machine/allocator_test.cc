@@ -26,9 +26,9 @@ TEST(AllocatorTest, FirstMachine) {
   SetProbe probe;
   auto a = Allocate({}, probe);
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->ssh_port, 41000);
-  EXPECT_EQ(a->engine_port, 41001);
-  EXPECT_EQ(a->lab_local_port, 41002);
+  EXPECT_EQ(a->ssh_port, 24000);
+  EXPECT_EQ(a->engine_port, 24001);
+  EXPECT_EQ(a->lab_local_port, 24002);
   EXPECT_EQ(a->lab_address, "10.77.0.11");
   EXPECT_EQ(a->lab_mac, "52:54:00:77:00:0b");
   EXPECT_NE(a->mgmt_mac, a->lab_mac);
@@ -37,20 +37,20 @@ TEST(AllocatorTest, FirstMachine) {
 TEST(AllocatorTest, ForwardsGetFreePortsOrKeepTheirOwn) {
   SetProbe probe;
   MachineConfig other;
-  other.ssh_port = 41000;
-  other.engine_port = 41001;
-  other.lab.local_port = 41002;
-  other.forwards = {{80, 41003}, {81, 30000}};
-  probe.busy_tcp = {41005};
+  other.ssh_port = 24000;
+  other.engine_port = 24001;
+  other.lab.local_port = 24002;
+  other.forwards = {{80, 24003}, {81, 30000}};
+  probe.busy_tcp = {24005};
   auto a = Allocate({other}, probe, {}, {{8080, 0}, {2379, 18080}, {9000, 0}});
   ASSERT_TRUE(a.ok()) << a.status().message();
-  EXPECT_EQ(a->ssh_port, 41004);
-  EXPECT_EQ(a->engine_port, 41006);  // 41005 is busy
-  EXPECT_EQ(a->lab_local_port, 41007);
+  EXPECT_EQ(a->ssh_port, 24004);
+  EXPECT_EQ(a->engine_port, 24006);  // 24005 is busy
+  EXPECT_EQ(a->lab_local_port, 24007);
   ASSERT_EQ(a->forwards.size(), 3u);
-  EXPECT_EQ(a->forwards[0], (PortForward{8080, 41008}));
+  EXPECT_EQ(a->forwards[0], (PortForward{8080, 24008}));
   EXPECT_EQ(a->forwards[1], (PortForward{2379, 18080}));
-  EXPECT_EQ(a->forwards[2], (PortForward{9000, 41009}));
+  EXPECT_EQ(a->forwards[2], (PortForward{9000, 24009}));
 }
 
 TEST(AllocatorTest, ForwardConflictsAreClearErrors) {
@@ -85,18 +85,67 @@ TEST(AllocatorTest, RegistryPortIsPickedOnceAndKept) {
 TEST(AllocatorTest, SkipsWhatOthersUseAndBusyPorts) {
   SetProbe probe;
   MachineConfig m;
-  m.ssh_port = 41000;
-  m.engine_port = 41001;
-  m.lab.local_port = 41002;
+  m.ssh_port = 24000;
+  m.engine_port = 24001;
+  m.lab.local_port = 24002;
   m.lab.address = "10.77.0.11";
-  probe.busy_tcp = {41003};
-  probe.busy_udp = {41005};
+  probe.busy_tcp = {24003};
+  probe.busy_udp = {24005};
   auto a = Allocate({m}, probe);
   ASSERT_TRUE(a.ok());
-  EXPECT_EQ(a->ssh_port, 41004);
-  EXPECT_EQ(a->engine_port, 41005);  // busy for UDP only: fine for TCP
-  EXPECT_EQ(a->lab_local_port, 41006);
+  EXPECT_EQ(a->ssh_port, 24004);
+  EXPECT_EQ(a->engine_port, 24005);  // busy for UDP only: fine for TCP
+  EXPECT_EQ(a->lab_local_port, 24006);
   EXPECT_EQ(a->lab_address, "10.77.0.12");
+}
+
+TEST(AllocatorTest, NeverPicksFromTheAvoidedRange) {
+  SetProbe probe;
+  AllocatorOptions o;
+  o.avoid = {o.port_min, o.port_min + 1};
+  auto a = Allocate({}, probe, o);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->ssh_port, o.port_min + 2);
+  o.avoid = {o.port_min, o.port_max};  // the whole range: a clear error naming the sysctl
+  auto none = Allocate({}, probe, o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("ip_local_port_range"), std::string::npos);
+  berth::testing::TempDir dir;
+  auto reg = RegistryPort(dir.path(), probe, "127.0.0.1", {kRegistryPortMin, kRegistryPortMin + 9});
+  ASSERT_TRUE(reg.ok());
+  EXPECT_EQ(*reg, kRegistryPortMin + 10);
+}
+
+TEST(AllocatorTest, KernelEphemeralRangeIsRead) {
+  PortRange r = KernelEphemeralPorts();
+  EXPECT_GT(r.min, 0);
+  EXPECT_GE(r.max, r.min);
+  EXPECT_LE(r.max, 65535);
+}
+
+TEST(AllocatorTest, StartCheckNamesTheBusyPortAndWhatItIsFor) {
+  SetProbe probe;
+  MachineConfig m;
+  m.name = "web2";
+  m.ssh_port = 24000;
+  m.engine_port = 24001;
+  m.lab.local_port = 24002;
+  m.forwards = {{8080, 24003}};
+  EXPECT_TRUE(CheckHostPortsFree(m, probe, {}).ok());
+  probe.busy_tcp = {24003};
+  auto s = CheckHostPortsFree(m, probe, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("127.0.0.1:24003 (forward of guest port 8080 of machine 'web2')"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("ss -ltnup"), std::string::npos);
+  probe.busy_tcp = {24000};  // an old machine's port in the ephemeral range
+  s = CheckHostPortsFree(m, probe, {20000, 30000});
+  EXPECT_NE(s.message().find("(SSH of machine 'web2')"), std::string::npos);
+  EXPECT_NE(s.message().find("ephemeral range 20000-30000"), std::string::npos);
+  probe.busy_tcp = {};
+  probe.busy_udp = {24002};
+  EXPECT_NE(CheckHostPortsFree(m, probe, {}).message().find("lab tunnel"), std::string::npos);
 }
 
 TEST(AllocatorTest, ReusesFreedAddress) {
