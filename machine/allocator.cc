@@ -21,6 +21,10 @@ bool CanBind(const std::string& host, int port, int type) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return false;
+  // As QEMU binds its forwards: the closing connections a killed machine
+  // leaves on its ports (FIN_WAIT, TIME_WAIT) do not block a new listener.
+  int one = 1;
+  if (type == SOCK_STREAM) setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   return bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 

@@ -178,5 +178,47 @@ TEST(AllocatorTest, RealProbeSeesBoundPort) {
   EXPECT_FALSE(probe.TcpFree("127.0.0.1", port));
 }
 
+// What a killed machine leaves behind, and what broke a restart in CI.
+TEST(AllocatorTest, RealProbeIgnoresAKilledListenersConnectionsButNotClientPorts) {
+  BindPortProbe probe;
+  int port = 0;
+  UniqueFd listener = berth::testing::BindLoopbackTcp(&port);
+  ASSERT_TRUE(listener);
+  int one = 1;
+  setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  ASSERT_EQ(listen(listener.get(), 1), 0);
+  UniqueFd client(socket(AF_INET, SOCK_STREAM, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(client.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  UniqueFd accepted(accept(listener.get(), nullptr, nullptr));
+  ASSERT_TRUE(accepted);
+  // The "machine" dies: its listener and its side of the connection close.
+  listener.Reset();
+  accepted.Reset();
+  EXPECT_TRUE(probe.TcpFree("127.0.0.1", port));
+  // The client's port, closed first, sits in TIME_WAIT without SO_REUSEADDR:
+  // a listener cannot bind it for a minute.
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  {  // a fresh pair where the client closes first
+    int port2 = 0;
+    UniqueFd l2 = berth::testing::BindLoopbackTcp(&port2);
+    ASSERT_TRUE(l2);
+    ASSERT_EQ(listen(l2.get(), 1), 0);
+    UniqueFd c2(socket(AF_INET, SOCK_STREAM, 0));
+    addr.sin_port = htons(static_cast<uint16_t>(port2));
+    ASSERT_EQ(connect(c2.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    len = sizeof local;
+    getsockname(c2.get(), reinterpret_cast<sockaddr*>(&local), &len);
+    UniqueFd server_side(accept(l2.get(), nullptr, nullptr));
+    c2.Reset();  // client closes first: its port goes to TIME_WAIT once the server closes
+    server_side.Reset();
+  }
+  EXPECT_FALSE(probe.TcpFree("127.0.0.1", ntohs(local.sin_port)));
+}
+
 }  // namespace
 }  // namespace berth::machine
