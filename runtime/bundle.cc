@@ -198,7 +198,11 @@ Result<Json> BuildOciConfig(const ContainerSpec& spec, const BundleInput& in) {
           "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
           "/sys/firmware"}},
         {"readonlyPaths",
-         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
+         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}},
+        // The plain Linux personality: the container's processes get address
+        // space randomization even when crun runs without it
+        // (berthd --no-runtime-aslr).
+        {"personality", {{"domain", "LINUX"}}}}},
   };
   if (!in.cgroups_path.empty()) config["linux"]["cgroupsPath"] = in.cgroups_path;
   return config;

@@ -50,6 +50,43 @@ Status PrivatizeMounts() {
   return Status::Ok();
 }
 
+Result<std::string> PinReadOnlyRuntime(const std::string& runtime, const std::string& dir) {
+  std::string source = runtime;
+  if (source.find('/') == std::string::npos) {
+    const char* path = getenv("PATH");
+    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+    source.clear();
+    for (size_t start = 0; start <= dirs.size();) {
+      size_t end = dirs.find(':', start);
+      if (end == std::string::npos) end = dirs.size();
+      std::string candidate = dirs.substr(start, end - start) + "/" + runtime;
+      if (access(candidate.c_str(), X_OK) == 0) {
+        source = candidate;
+        break;
+      }
+      start = end + 1;
+    }
+    if (source.empty()) return NotFound("OCI runtime '" + runtime + "' is not in PATH");
+  }
+  BERTH_RETURN_IF_ERROR(MakeDirs(dir, 0700));
+  const std::string target = dir + "/crun";
+  (void)Unmount(target);  // a pin left by an earlier berthd in this namespace
+  {
+    UniqueFd fd(open(target.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0500));
+    if (!fd) return ErrnoStatus("create " + target, errno);
+  }
+  if (mount(source.c_str(), target.c_str(), nullptr, MS_BIND, nullptr) != 0)
+    return ErrnoStatus("bind " + source + " at " + target, errno);
+  if (mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) != 0) {
+    Status s = ErrnoStatus("make " + target + " read-only", errno);
+    (void)Unmount(target);
+    return s;
+  }
+  if (setenv("_LIBCONTAINER_CLONED_BINARY", "1", 1) != 0)
+    return ErrnoStatus("setenv _LIBCONTAINER_CLONED_BINARY", errno);
+  return target;
+}
+
 Status WriteEphemeralFile(const std::string& path, const std::string& data, mode_t mode) {
   std::string tmp = path + ".tmp";
   UniqueFd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));

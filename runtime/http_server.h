@@ -30,6 +30,8 @@ class HttpServer {
   // Listens on TCP with TLS; clients without a certificate from the CA fail
   // the handshake.
   Status ListenTls(const TlsOptions& tls);
+  // Logs every request and TLS handshake with its duration to stderr.
+  void SetDebug(bool debug);
   // Serves until Stop(); blocks.
   void Run();
   void Stop();

@@ -1,11 +1,14 @@
 // berthd: the berth container engine. Serves a Docker Engine API subset on a
 // unix socket and, optionally, on TCP with mutual TLS.
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
@@ -23,6 +26,8 @@ int main(int argc, char** argv) {
   std::string socket = "/var/run/berthd.sock";
   TlsOptions tls;
   bool private_mounts = true;
+  bool debug = false;
+  bool no_runtime_aslr = false;
   app.add_option("--root", opts.root, "engine state folder")->capture_default_str();
   app.add_option("--exec-root", opts.exec_root,
                  "runtime folder for sockets and crun state (short path)")
@@ -42,6 +47,11 @@ int main(int argc, char** argv) {
   app.add_option("--tlskey", tls.key, "server key");
   app.add_flag("!--no-private-mounts", private_mounts,
                "do not run in a private mount namespace (mounts then outlive berthd)");
+  app.add_flag("-D,--debug", debug, "log every request and TLS handshake with its duration");
+  app.add_flag("--no-runtime-aslr", no_runtime_aslr,
+               "run crun (and berthd's other helpers) without address space randomization; "
+               "containers keep theirs. For TCG guests, where every randomized exec makes QEMU "
+               "translate the program's code again");
   CLI11_PARSE(app, argc, argv);
   if (socket.rfind("unix://", 0) == 0) socket = socket.substr(7);
   if (!tls.listen.empty() && (tls.ca_cert.empty() || tls.cert.empty() || tls.key.empty())) {
@@ -56,6 +66,18 @@ int main(int argc, char** argv) {
       std::cerr << "berthd: " << st.message() << "\n";
       return 1;
     }
+    auto pinned = PinReadOnlyRuntime(opts.crun, opts.exec_root + "/bin");
+    if (pinned.ok())
+      opts.crun = *pinned;
+    else
+      std::cerr << "berthd: " << pinned.status().message()
+                << " (crun then copies itself at every call: slower container starts)\n";
+  }
+  // Inherited by every child, and reset to plain PER_LINUX by each
+  // container's bundle (linux.personality) before its process starts.
+  if (no_runtime_aslr && personality(personality(0xffffffff) | ADDR_NO_RANDOMIZE) == -1) {
+    std::cerr << "berthd: personality(ADDR_NO_RANDOMIZE): " << std::strerror(errno) << "\n";
+    return 1;
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   signal(SIGPIPE, SIG_IGN);
@@ -73,6 +95,7 @@ int main(int argc, char** argv) {
   }
   Router router(AllRoutes());
   HttpServer server(**engine, router);
+  server.SetDebug(debug);
   Status st = server.ListenUnix(socket);
   if (st.ok() && !tls.listen.empty()) st = server.ListenTls(tls);
   if (!st.ok()) {

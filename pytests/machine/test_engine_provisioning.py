@@ -78,6 +78,16 @@ def test_run_prints_output_and_exit_code(eng):
     assert "exit 7" not in gone.stdout  # --rm removed it
 
 
+def test_tcg_guest_runs_crun_without_aslr_and_containers_with_it(eng):
+    # Under TCG the run script passes --no-runtime-aslr (crun starts 2-3x
+    # faster); under KVM it does not. Containers keep address randomization.
+    ps = eng.ssh("eng1", "ps -o args | grep '[b]in/berthd'").stdout
+    assert ("--no-runtime-aslr" in ps) == (not os.path.exists("/dev/kvm")), ps
+    res = docker(eng, "eng1", "run", "--rm", "busybox", "cat", "/proc/self/personality")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "00000000"
+
+
 def test_detached_logs_exec_and_limits(eng):
     run = docker(eng, "eng1", "run", "-d", "--name", "worker", "-m", "64m", "--cpus", "0.5",
                  "-e", "GREETING=hi", "busybox", "sh", "-c",

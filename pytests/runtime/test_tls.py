@@ -4,6 +4,8 @@ at the handshake. Hijacked (attach, exec) and streaming (logs -f) requests work
 over TLS as over the unix socket (they once hung: the hijacked stream wrote
 to OpenSSL's memory BIO directly, so nothing ever reached the socket)."""
 import os
+import socket
+import ssl
 import subprocess
 
 import pytest
@@ -48,7 +50,7 @@ def tls_engine(tmp_path_factory, busybox_tar):
     args = ["--tls-listen", "127.0.0.1:%d" % port,
             "--tlscacert", os.path.join(pki, "ca.pem"),
             "--tlscert", os.path.join(pki, "server.pem"),
-            "--tlskey", os.path.join(pki, "server-key.pem")]
+            "--tlskey", os.path.join(pki, "server-key.pem"), "-D", "--no-runtime-aslr"]
     with loaded_engine(tmp, busybox_tar, extra_args=args, netns=False) as e:
         e.pki = pki
         e.port = port
@@ -151,3 +153,37 @@ def test_exec_over_tls(tls_engine):
         assert res.stdout == "piped through tls\n"
     finally:
         tls_engine.docker("rm", "-f", cid)
+
+
+def test_no_session_tickets(tls_engine):
+    # The docker client never resumes, so berthd issues no tickets: they cost
+    # a third of each handshake on a TCG guest.
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(os.path.join(tls_engine.pki, "ca.pem"))
+    ctx.load_cert_chain(os.path.join(tls_engine.pki, "client.pem"),
+                        os.path.join(tls_engine.pki, "client-key.pem"))
+    with socket.create_connection(("127.0.0.1", tls_engine.port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            s.sendall(b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            assert s.version() == "TLSv1.3"
+            assert s.session is None or not s.session.has_ticket
+
+
+def test_debug_logs_requests_and_handshakes(tls_engine):
+    assert client(tls_engine, "version").returncode == 0
+    logs = tls_engine.logs()
+    assert "berthd: debug: TLS handshake " in logs, logs
+    assert "/version -> 200 " in logs, logs
+
+
+def test_runtime_runs_pinned_and_without_aslr_but_containers_keep_it(tls_engine):
+    pid = tls_engine.proc.pid
+    with open("/proc/%d/personality" % pid) as f:
+        assert int(f.read(), 16) & 0x0040000  # ADDR_NO_RANDOMIZE, inherited by crun
+    with open("/proc/%d/mountinfo" % pid) as f:
+        pins = [l for l in f if l.split()[4] == tls_engine.exec_root + "/bin/crun"]
+    assert pins and pins[0].split()[5].startswith("ro"), pins  # read-only: no self-copy needed
+    res = client(tls_engine, "run", "--rm", "busybox", "cat", "/proc/self/personality")
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "00000000"

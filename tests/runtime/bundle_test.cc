@@ -36,6 +36,8 @@ TEST(Bundle, LimitsReadOnlyAndNamespaces) {
   EXPECT_TRUE(j["root"]["readonly"].get<bool>());
   EXPECT_TRUE(j["process"]["terminal"].get<bool>());
   EXPECT_EQ(j["linux"]["cgroupsPath"], "/berth/x");
+  // Containers get ASLR back when berthd runs crun without it.
+  EXPECT_EQ(j["linux"]["personality"]["domain"], "LINUX");
   std::vector<std::string> ns;
   for (const auto& n : j["linux"]["namespaces"]) ns.push_back(n["type"]);
   for (const char* want : {"pid", "ipc", "uts", "mount", "network"})
