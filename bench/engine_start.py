@@ -60,6 +60,14 @@ def stats(xs):
         statistics.median(xs) * 1000, xs[int(len(xs) * 0.9) - 1] * 1000, xs[0] * 1000)
 
 
+def cli_floor(env):
+    """Seconds for `docker --version`: the client process alone, which every
+    docker command pays before it reaches any engine."""
+    t = time.monotonic()
+    subprocess.run(["docker", "--version"], env=env, check=True, capture_output=True)
+    return time.monotonic() - t
+
+
 def machine_bench(berth, name, n, batch=5):
     def ssh(cmd, input=None):
         return subprocess.run([berth, "machine", "ssh", name, "--", cmd], input=input,
@@ -89,12 +97,16 @@ def machine_bench(berth, name, n, batch=5):
             % (b, b, b, b), input=json.dumps(spec))
         crun = ("E=$(ls -d /var/lib/berth/engine-bundle/*/ | tail -1); "
                 "export LD_LIBRARY_PATH=${E}lib; C=${E}bin/crun; ")
-        docker_t, crun_t = [], []
+        docker_t, crun_t, floor_t, version_t = [], [], [], []
         for r in range(max(1, n // batch)):
             for i in range(batch):
                 t = time.monotonic()
                 subprocess.run(["docker", "run", "--rm", "busybox", "true"], env=env, check=True)
                 docker_t.append(time.monotonic() - t)
+                floor_t.append(cli_floor(env))
+                t = time.monotonic()
+                subprocess.run(["docker", "version"], env=env, check=True, capture_output=True)
+                version_t.append(time.monotonic() - t)
             out = ssh(crun + "time sh -c 'i=0; while [ $i -lt %d ]; do $0 --root /run/berth-bench "
                       "run -b %s bare%d_$i >/dev/null || exit 1; i=$((i+1)); done' $C 2>&1"
                       % (batch, b, r))
@@ -109,7 +121,13 @@ def machine_bench(berth, name, n, batch=5):
               % (d_mean * 1000, stats(docker_t)))
         print("crun run of an equivalent bundle in the guest:             mean %.1f ms "
               "(batches of %d)" % (c_mean * 1000, batch))
-        print("ratio (mean) CLI/crun %.2fx" % (d_mean / c_mean))
+        print("docker --version (the client alone):                        mean %.1f ms"
+              % (statistics.mean(floor_t) * 1000))
+        print("docker version (client + one TLS handshake + 2 requests):   mean %.1f ms"
+              % (statistics.mean(version_t) * 1000))
+        print("ratio (mean) CLI/crun %.2fx, client alone/crun %.2fx, docker version/crun %.2fx"
+              % (d_mean / c_mean, statistics.mean(floor_t) / c_mean,
+                 statistics.mean(version_t) / c_mean))
     finally:
         ssh("rm -rf /var/lib/berth/bench-bundle /run/berth-bench; "
             "rmdir /sys/fs/cgroup/berth-bench/bare* /sys/fs/cgroup/berth-bench 2>/dev/null; true")
@@ -159,11 +177,13 @@ def main():
         with open(bundle + "/config.json", "w") as f:
             json.dump(spec, f)
 
-        docker_t, api_t, crun_t = [], [], []
+        docker_t, api_t, crun_t, floor_t = [], [], [], []
         for i in range(args.n):
             t = time.monotonic()
             subprocess.run(["docker", "run", "--rm", "busybox", "true"], env=env, check=True)
             docker_t.append(time.monotonic() - t)
+
+            floor_t.append(cli_floor(env))
 
             t = time.monotonic()
             cid = api(sock, "POST", "/v1.43/containers/create",
@@ -180,9 +200,11 @@ def main():
         print("docker run --rm busybox true (docker CLI -> berthd): " + stats(docker_t))
         print("berthd API create+start+wait+delete (no CLI):        " + stats(api_t))
         print("crun run of an equivalent bundle:                     " + stats(crun_t))
-        print("ratio (median) CLI/crun %.2fx, API/crun %.2fx" % (
+        print("docker --version (the client alone, no engine):      " + stats(floor_t))
+        print("ratio (median) CLI/crun %.2fx, API/crun %.2fx, client alone/crun %.2fx" % (
             statistics.median(docker_t) / statistics.median(crun_t),
-            statistics.median(api_t) / statistics.median(crun_t)))
+            statistics.median(api_t) / statistics.median(crun_t),
+            statistics.median(floor_t) / statistics.median(crun_t)))
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)

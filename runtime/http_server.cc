@@ -235,6 +235,11 @@ struct HttpServer::Impl {
       if (!ec) {
         std::thread([this, s = std::move(sock)]() mutable {
           auto started = std::chrono::steady_clock::now();
+          // Small writes (TLS records, HTTP heads) go out at once instead of
+          // waiting for the peer's ACK of the previous one (Nagle), as
+          // dockerd's sockets do.
+          beast::error_code nec;
+          s.set_option(Tcp::no_delay(true), nec);
           asio::ssl::stream<Tcp::socket> tls(std::move(s), *ssl);
           beast::error_code hec;
           tls.handshake(asio::ssl::stream_base::server, hec);
