@@ -15,18 +15,23 @@ against `crun run` of an equivalent bundle (busybox's layer from berthd's
 store, crun's default spec) timed inside the guest with busybox `time`, in
 interleaved batches. The guest has no clock finer than `time`'s 10 ms, so
 the crun figure is the mean of a batch; docker's is reported as mean too.
+Also timed in the same run: `docker --version` (the client process alone),
+`docker version` (client, one TLS handshake, two requests), and berthd's own
+path (create, start, wait for removal) over two open TLS connections.
 """
-import re
 import argparse
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -68,6 +73,43 @@ def cli_floor(env):
     return time.monotonic() - t
 
 
+def tls_api_cycle(env, conns):
+    """Seconds for create, start and wait-until-removed of `busybox true`
+    (AutoRemove) over two already open mutual-TLS connections: berthd's own
+    path in the machine, without the docker client or any handshake."""
+    if not conns:
+        certs = env["DOCKER_CERT_PATH"]
+        host, port = env["DOCKER_HOST"].split("://", 1)[1].rsplit(":", 1)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.load_verify_locations(certs + "/ca.pem")
+        ctx.load_cert_chain(certs + "/cert.pem", certs + "/key.pem")
+        for _ in range(2):
+            c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=60)
+            c.connect()
+            c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conns.append(c)
+
+    def call(c, method, url, body=None):
+        c.request(method, url, body=json.dumps(body) if body is not None else None,
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        data = r.read()
+        if r.status >= 300:
+            raise RuntimeError("%s %s: %d %s" % (method, url, r.status, data))
+        return data
+
+    t = time.monotonic()
+    cid = json.loads(call(conns[0], "POST", "/v1.43/containers/create",
+                          {"Image": "busybox", "Cmd": ["true"],
+                           "HostConfig": {"AutoRemove": True}}))["Id"]
+    waiter = threading.Thread(
+        target=call, args=(conns[1], "POST", "/v1.43/containers/%s/wait?condition=removed" % cid))
+    waiter.start()
+    call(conns[0], "POST", "/v1.43/containers/%s/start" % cid)
+    waiter.join()
+    return time.monotonic() - t
+
+
 def machine_bench(berth, name, n, batch=5):
     def ssh(cmd, input=None):
         return subprocess.run([berth, "machine", "ssh", name, "--", cmd], input=input,
@@ -97,7 +139,7 @@ def machine_bench(berth, name, n, batch=5):
             % (b, b, b, b), input=json.dumps(spec))
         crun = ("E=$(ls -d /var/lib/berth/engine-bundle/*/ | tail -1); "
                 "export LD_LIBRARY_PATH=${E}lib; C=${E}bin/crun; ")
-        docker_t, crun_t, floor_t, version_t = [], [], [], []
+        docker_t, crun_t, floor_t, version_t, api_t, conns = [], [], [], [], [], []
         for r in range(max(1, n // batch)):
             for i in range(batch):
                 t = time.monotonic()
@@ -107,6 +149,7 @@ def machine_bench(berth, name, n, batch=5):
                 t = time.monotonic()
                 subprocess.run(["docker", "version"], env=env, check=True, capture_output=True)
                 version_t.append(time.monotonic() - t)
+                api_t.append(tls_api_cycle(env, conns))
             out = ssh(crun + "time sh -c 'i=0; while [ $i -lt %d ]; do $0 --root /run/berth-bench "
                       "run -b %s bare%d_$i >/dev/null || exit 1; i=$((i+1)); done' $C 2>&1"
                       % (batch, b, r))
@@ -125,9 +168,12 @@ def machine_bench(berth, name, n, batch=5):
               % (statistics.mean(floor_t) * 1000))
         print("docker version (client + one TLS handshake + 2 requests):   mean %.1f ms"
               % (statistics.mean(version_t) * 1000))
-        print("ratio (mean) CLI/crun %.2fx, client alone/crun %.2fx, docker version/crun %.2fx"
-              % (d_mean / c_mean, statistics.mean(floor_t) / c_mean,
-                 statistics.mean(version_t) / c_mean))
+        print("berthd API over open TLS connections (no CLI):             mean %.1f ms, %s"
+              % (statistics.mean(api_t) * 1000, stats(api_t)))
+        print("ratio (mean) CLI/crun %.2fx, API/crun %.2fx, client alone/crun %.2fx, "
+              "docker version/crun %.2fx"
+              % (d_mean / c_mean, statistics.mean(api_t) / c_mean,
+                 statistics.mean(floor_t) / c_mean, statistics.mean(version_t) / c_mean))
     finally:
         ssh("rm -rf /var/lib/berth/bench-bundle /run/berth-bench; "
             "rmdir /sys/fs/cgroup/berth-bench/bare* /sys/fs/cgroup/berth-bench 2>/dev/null; true")
