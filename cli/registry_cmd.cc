@@ -6,8 +6,8 @@
 #include "cli/commands.h"
 #include "machine/config.h"
 #include "provisioners/engine_provisioner.h"
+#include "provisioners/lab_images.h"
 #include "provisioners/lab_registry.h"
-#include "scenarios/lab_images.h"
 
 namespace berth::cli {
 namespace {
@@ -17,7 +17,7 @@ const char* const kSeedImages[] = {"busybox:latest"};
 
 int Seed(provisioners::LabRegistry& registry, const std::string& home) {
   for (const char* image : kSeedImages) {
-    auto archive = scenarios::EnsureImageArchive(image, provisioners::CacheDir(home));
+    auto archive = provisioners::EnsureImageArchive(image, provisioners::CacheDir(home));
     if (!archive.ok()) return Fail(archive.status().WithContext("seed the registry"));
     if (Status s = registry.Push(*archive, image); !s.ok())
       return Fail(s.WithContext("seed the registry"));

@@ -3,7 +3,7 @@
 #include <thread>
 
 #include "provisioners/certs.h"
-#include "scenarios/lab_images.h"
+#include "provisioners/lab_images.h"
 
 namespace berth::scenarios {
 namespace {
@@ -48,9 +48,9 @@ Result<LabPlan> PlanLab(const Scenario& s) {
   std::vector<std::string> images = s.images;
   for (const auto& c : s.containers) images.push_back(c.image);
   for (const auto& image : images)
-    if (!IsKnownLabImage(image)) {
+    if (!provisioners::IsKnownLabImage(image)) {
       std::string known;
-      for (const auto& k : KnownLabImages()) known += (known.empty() ? "" : ", ") + k;
+      for (const auto& k : provisioners::KnownLabImages()) known += (known.empty() ? "" : ", ") + k;
       return fail("image '" + image + "' cannot be seeded (the lab builds " + known +
                   "; there is no registry yet)");
     }
@@ -86,7 +86,7 @@ Result<provisioners::EngineClient> LabEngine::Client(const machine::MachineConfi
 
 Status LabEngine::Seed(const std::string& image,
                        const std::vector<machine::MachineConfig>& machines) {
-  BERTH_ASSIGN_OR_RETURN(std::string archive, EnsureImageArchive(image, cache_dir_));
+  BERTH_ASSIGN_OR_RETURN(std::string archive, provisioners::EnsureImageArchive(image, cache_dir_));
   std::vector<Status> loaded(machines.size());
   std::vector<std::thread> threads;
   for (size_t i = 0; i < machines.size(); ++i)

@@ -52,7 +52,7 @@ class LabEngine {
   LabEngine(const machine::Store& store, std::string cache_dir)
       : store_(store), cache_dir_(std::move(cache_dir)) {}
 
-  // Builds `image`'s archive once (lab_images.h) and loads it into every
+  // Builds `image`'s archive once (provisioners/lab_images.h) and loads it into every
   // machine, in parallel.
   Status Seed(const std::string& image, const std::vector<machine::MachineConfig>& machines);
 

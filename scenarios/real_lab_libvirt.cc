@@ -27,10 +27,10 @@
 #include "machine/ssh.h"
 #include "machine/store.h"
 #include "provisioners/engine_provisioner.h"
+#include "provisioners/lab_images.h"
 #include "scenarios/etcd_kv.h"
 #include "scenarios/http_client.h"
 #include "scenarios/lab_engine.h"
-#include "scenarios/lab_images.h"
 #include "scenarios/real_lab.h"
 
 namespace berth::scenarios {
@@ -112,7 +112,7 @@ class LibvirtLab : public Lab {
       seeded = seeded_.count({config.name, c.image}) > 0;
     }
     // An image the file did not list under `images` but the lab can build.
-    if (!seeded && IsKnownLabImage(c.image)) {
+    if (!seeded && provisioners::IsKnownLabImage(c.image)) {
       BERTH_RETURN_IF_ERROR(engine_.Seed(c.image, {config}));
       std::lock_guard<std::mutex> lock(mu_);
       seeded_.insert({config.name, c.image});

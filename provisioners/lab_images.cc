@@ -1,4 +1,4 @@
-#include "scenarios/lab_images.h"
+#include "provisioners/lab_images.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include "base/subprocess.h"
 #include "machine/guest_image.h"
 
-namespace berth::scenarios {
+namespace berth::provisioners {
 namespace {
 
 struct ImageRecipe {
@@ -98,4 +98,4 @@ Result<std::string> EnsureImageArchive(const std::string& image, const std::stri
   return path;
 }
 
-}  // namespace berth::scenarios
+}  // namespace berth::provisioners

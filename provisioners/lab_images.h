@@ -1,7 +1,7 @@
-// The container images the real lab can seed into machines, and their
-// archives. There is no registry in the lab yet, so each image a scenario
-// names is built on the host from Debian packages by a script in images/
-// (`docker save` layout), cached, and loaded into every machine.
+// The container images berth builds itself, and their archives: each is made
+// on the host from Debian packages by a script in images/ (`docker save`
+// layout) and cached. Scenarios load them into every machine; `berth
+// registry start` seeds the lab registry with busybox.
 #pragma once
 
 #include <string>
@@ -9,7 +9,7 @@
 
 #include "base/status.h"
 
-namespace berth::scenarios {
+namespace berth::provisioners {
 
 // The image names the real lab knows ("busybox:latest", "etcd:latest"); a
 // name without a tag means ":latest".
@@ -21,4 +21,4 @@ bool IsKnownLabImage(const std::string& image);
 // concurrent callers (build to a temporary file, rename).
 Result<std::string> EnsureImageArchive(const std::string& image, const std::string& cache_dir);
 
-}  // namespace berth::scenarios
+}  // namespace berth::provisioners
