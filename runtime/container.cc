@@ -104,6 +104,7 @@ Json ToJson(const ContainerRecord& c) {
         {"cap_drop", s.cap_drop},
         {"mounts", mounts},
         {"volumes_from", s.volumes_from},
+        {"extra_hosts", s.extra_hosts},
         {"network_mode", s.network_mode},
         {"endpoints", endpoints},
         {"ports", ports},
@@ -159,6 +160,7 @@ Result<ContainerRecord> ContainerFromJson(const Json& j, const std::string& path
       o.mounts.push_back({m.value("source", ""), m.value("destination", ""),
                           m.value("read_only", false), m.value("volume", "")});
     o.volumes_from = s.value("volumes_from", std::vector<std::string>{});
+    o.extra_hosts = s.value("extra_hosts", std::vector<std::string>{});
     o.network_mode = s.value("network_mode", "bridge");
     for (const auto& e : s.value("endpoints", Json::array()))
       o.endpoints.push_back({e.value("network", ""), e.value("aliases", std::vector<std::string>{}),

@@ -55,8 +55,9 @@ struct ContainerSpec {
   std::vector<std::string> cap_add, cap_drop;
   std::vector<Mount> mounts;
   std::vector<std::string> volumes_from;
-  std::string network_mode = "bridge";  // bridge | host | none | a user-defined network's name
-  std::vector<EndpointSpec> endpoints;  // user-defined networks, network_mode's first
+  std::vector<std::string> extra_hosts;  // "NAME:ADDRESS" (--add-host), added to /etc/hosts
+  std::string network_mode = "bridge";   // bridge | host | none | a user-defined network's name
+  std::vector<EndpointSpec> endpoints;   // user-defined networks, network_mode's first
   std::vector<PortBinding> ports;
   Json raw_config, raw_host_config;  // as the client sent them, for inspect
 };

@@ -1,5 +1,7 @@
 #include "runtime/container_request.h"
 
+#include <arpa/inet.h>
+
 #include "runtime/api_router.h"
 #include "runtime/api_util.h"
 #include "runtime/bundle.h"
@@ -22,7 +24,7 @@ const std::set<std::string> kHostConfigKeys = {
     "VolumesFrom",    "NetworkMode",      "PortBindings",   "Mounts",       "LogConfig",
     "ConsoleSize",    "MemorySwappiness", "MemorySwap",     "CgroupnsMode", "Isolation",
     "ShmSize",        "KernelMemory",     "OomKillDisable", "Cgroup",       "IpcMode",
-    "PidMode",        "UTSMode",          "UsernsMode"};
+    "PidMode",        "UTSMode",          "UsernsMode",     "ExtraHosts"};
 
 const std::set<std::string> kEndpointKeys = {"Aliases",           "IPAMConfig",
                                              "NetworkID",         "EndpointID",
@@ -189,6 +191,19 @@ Result<ContainerSpec> DecodeCreateRequest(const Json& body, const std::string& n
     s.mounts.push_back(mm);
   }
   s.volumes_from = JsonStrings(hc.value("VolumesFrom", Json()));
+  for (const auto& h : JsonStrings(hc.value("ExtraHosts", Json()))) {
+    size_t colon = h.find(':');
+    std::string host = h.substr(0, colon),
+                addr = colon == std::string::npos ? "" : h.substr(colon + 1);
+    if (addr == "host-gateway")
+      return Unsupported("--add-host " + host + ":host-gateway (give the address itself)");
+    in6_addr any{};
+    if (host.empty() || host.find_first_of(" \t\n") != std::string::npos ||
+        (inet_pton(AF_INET, addr.c_str(), &any) != 1 &&
+         inet_pton(AF_INET6, addr.c_str(), &any) != 1))
+      return InvalidArgument("invalid --add-host '" + h + "': want NAME:IP-ADDRESS");
+    s.extra_hosts.push_back(host + ":" + addr);
+  }
   s.network_mode = hc.value("NetworkMode", "");
   if (s.network_mode.empty() || s.network_mode == "default") s.network_mode = "bridge";
   if (s.network_mode.rfind("container:", 0) == 0) return Unsupported("--network container:NAME");

@@ -144,6 +144,10 @@ Status ContainerManager::StartLocked(std::shared_ptr<Live> c, std::unique_lock<s
       netns = att.netns_path;
       for (const auto& ip : att.addresses) hosts += ip + "\t" + spec.hostname + "\n";
     }
+    for (const auto& h : spec.extra_hosts) {  // NAME:ADDRESS, checked at create
+      size_t colon = h.find(':');
+      hosts += h.substr(colon + 1) + "\t" + h.substr(0, colon) + "\n";
+    }
     BERTH_RETURN_IF_ERROR(WriteEphemeralFile(dir + "/hosts", hosts));
     BERTH_RETURN_IF_ERROR(WriteEphemeralFile(dir + "/hostname", spec.hostname + "\n"));
     BERTH_RETURN_IF_ERROR(WriteEphemeralFile(dir + "/resolv.conf", resolv));

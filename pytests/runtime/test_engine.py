@@ -174,6 +174,17 @@ def test_unsupported_is_named(engine):
     assert res.returncode != 0 and "berthd does not support" in res.stderr
 
 
+def test_add_host(engine):
+    out = engine.out("run", "--rm", "--add-host", "db:10.1.2.3", "--add-host", "v6=fd00::1",
+                     "busybox", "sh", "-c", "cat /etc/hosts; ping -c1 -W1 db 2>&1 | head -1")
+    assert "10.1.2.3\tdb\n" in out and "fd00::1\tv6\n" in out, out
+    assert "PING db (10.1.2.3)" in out, out  # the resolver reads it
+    # The client checks addresses itself; host-gateway it passes on.
+    res = engine.docker("run", "--rm", "--add-host", "gw:host-gateway", "busybox", "true",
+                        check=False)
+    assert res.returncode != 0 and "host-gateway" in res.stderr, res.stderr
+
+
 def test_volumes_survive_and_volumes_from(engine):
     engine.docker("volume", "create", "data1")
     try:

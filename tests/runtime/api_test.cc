@@ -58,6 +58,27 @@ TEST(Decode, BadInputIsInvalidArgument) {
   EXPECT_EQ(DecodeCreateRequest(rp, "").status().code(), Code::kInvalidArgument);
 }
 
+TEST(Decode, ExtraHosts) {
+  auto s = DecodeCreateRequest(Json::parse(R"({"Image": "b",
+    "HostConfig": {"ExtraHosts": ["db:10.1.2.3", "v6:fd00::1"]}})"),
+                               "");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->extra_hosts, (std::vector<std::string>{"db:10.1.2.3", "v6:fd00::1"}));
+  ContainerRecord rec;
+  rec.id = "id";
+  rec.spec = *s;
+  auto back = ContainerFromJson(ToJson(rec), "x");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(back->spec.extra_hosts, s->extra_hosts);
+  auto bad = DecodeCreateRequest(
+      Json::parse(R"({"Image": "b", "HostConfig": {"ExtraHosts": ["db:not-an-ip"]}})"), "");
+  EXPECT_EQ(bad.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("invalid --add-host 'db:not-an-ip'"), std::string::npos);
+  auto gw = DecodeCreateRequest(
+      Json::parse(R"({"Image": "b", "HostConfig": {"ExtraHosts": ["h:host-gateway"]}})"), "");
+  EXPECT_NE(gw.status().message().find("host-gateway"), std::string::npos);
+}
+
 TEST(Http, StatusMapping) {
   EXPECT_EQ(HttpStatusFor(NotFound("x")), 404);
   EXPECT_EQ(HttpStatusFor(InvalidArgument("x")), 400);
