@@ -56,7 +56,8 @@ std::string MachineEnv(const MachineConfig& c) {
          lab + "\n";
 }
 
-Status MakeDataDisk(const Store& store, const MachineConfig& c) {
+Status MakeDataDisk(const Store& store, const MachineConfig& c,
+                    const std::function<Status(const std::string& dir)>& stage) {
   std::string ctx = "create data disk of machine '" + c.name + "'";
   std::string staging = store.PathOf(c.name, "disk-staging");
   std::string disk = store.PathOf(c.name, "disk.raw");
@@ -71,6 +72,12 @@ Status MakeDataDisk(const Store& store, const MachineConfig& c) {
   BERTH_ASSIGN_OR_RETURN(std::string hk, ReadFile(store.PathOf(c.name, "host_ed25519")));
   BERTH_RETURN_IF_ERROR(
       WriteFileAtomic(staging + "/identity/dropbear_ed25519_host_key", hk, 0600).WithContext(ctx));
+  if (stage) {
+    if (Status s = stage(staging); !s.ok()) {
+      RemoveAll(staging).ok();
+      return s.WithContext(ctx);
+    }
+  }
   RemoveAll(disk).ok();
   auto r = RunChecked({"truncate", "-s", std::to_string(c.disk_mb) + "M", disk});
   if (r.ok())

@@ -3,6 +3,7 @@
 // guest's init reads is in docs/guest-image.md).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "base/status.h"
@@ -23,7 +24,10 @@ std::string MachineEnv(const MachineConfig& config);
 
 // Creates disk.raw (sparse, config.disk_mb) formatted ext4 with label
 // berth-data, pre-filled with identity/ (machine.env, authorized_keys, the
-// dropbear host key) and an empty services/ folder.
-Status MakeDataDisk(const Store& store, const MachineConfig& config);
+// dropbear host key), a services/ folder, and whatever `stage` puts into the
+// staging folder it is given (the provisioner's files: the guest has them
+// at first boot, with nothing to upload).
+Status MakeDataDisk(const Store& store, const MachineConfig& config,
+                    const std::function<Status(const std::string& dir)>& stage = {});
 
 }  // namespace berth::machine

@@ -146,7 +146,10 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
   c.lab.fabric_port = *port;
   if (Status s = store_.Save(c); !s.ok()) return unwind(s);
   if (Status s = GenerateKeys(store_, c); !s.ok()) return unwind(s);
-  if (Status s = MakeDataDisk(store_, c); !s.ok()) return unwind(s);
+  auto stage = [&](const std::string& dir) {
+    return provisioner_ ? provisioner_->StageDataDisk(c, dir, progress_) : Status::Ok();
+  };
+  if (Status s = MakeDataDisk(store_, c, stage); !s.ok()) return unwind(s);
   if (Status s = network_.Attach(c); !s.ok()) return unwind(s);
   if (progress_) progress_(name, "defining and starting the domain");
   size_t offset = FileSize(store_.PathOf(name, "serial.log"));

@@ -17,6 +17,14 @@ class Provisioner {
   // After a (re)boot: waits until what Provision installed answers again. Ok
   // at once for a machine that was never provisioned.
   virtual Status AfterBoot(const MachineConfig& config, const ProgressFn& progress) = 0;
+  // Before the first boot: puts files into `dir`, which becomes the root of
+  // the new machine's data disk (/var/lib/berth), so that Provision finds
+  // them there instead of sending them over SSH. Optional.
+  virtual Status StageDataDisk(const MachineConfig& config, const std::string& dir,
+                               const ProgressFn& progress) {
+    (void)config, (void)dir, (void)progress;
+    return Status::Ok();
+  }
 };
 
 }  // namespace berth::machine

@@ -12,7 +12,8 @@
 namespace berth::provisioners {
 namespace {
 
-constexpr const char* kBundleRoot = "/var/lib/berth/engine-bundle";
+constexpr const char* kDataDisk = "/var/lib/berth";  // the data disk in the guest
+constexpr const char* kBundleDir = "engine-bundle";  // bundles, by version, on it
 
 Result<std::string> Ssh(const machine::Store& store, const machine::MachineConfig& c,
                         const std::string& command, const std::string& stdin_data = "") {
@@ -30,7 +31,7 @@ std::string CacheDir(const std::string& home) {
 }
 
 std::string EngineRunScript(const machine::MachineConfig& c, const std::string& version) {
-  std::string b = std::string(kBundleRoot) + "/" + version;
+  std::string b = std::string(kDataDisk) + "/" + kBundleDir + "/" + version;
   // `docker pull busybox` in the machine pulls from the lab registry.
   std::string registry;
   if (c.registry_port != 0)
@@ -79,6 +80,46 @@ Status EngineProvisioner::RegenerateCerts(const machine::MachineConfig& c,
   return Install(c, progress, true);
 }
 
+Result<EngineBundle> EngineProvisioner::Bundle() {
+  std::lock_guard<std::mutex> lock(bundle_mu_);
+  if (!bundle_) {
+    BERTH_ASSIGN_OR_RETURN(EngineBundle b, EnsureEngineBundle(cache_dir_));
+    bundle_ = b;
+  }
+  return *bundle_;
+}
+
+Status EngineProvisioner::StageDataDisk(const machine::MachineConfig& c, const std::string& dir,
+                                        const machine::ProgressFn& progress) {
+  std::string ctx = "prepare the engine for machine '" + c.name + "'";
+  if (progress) progress(c.name, "preparing TLS certificates and the engine bundle");
+  BERTH_ASSIGN_OR_RETURN(ClientCerts certs, EnsureClientCerts(store_));
+  BERTH_RETURN_IF_ERROR(MakeServerCert(store_, c).WithContext(ctx));
+  BERTH_ASSIGN_OR_RETURN(EngineBundle bundle, Bundle());
+  // The bundle goes onto the data disk itself: nothing to upload after boot,
+  // and the guest's supervisor starts berthd as soon as it boots.
+  const std::string bundle_dir = dir + "/" + kBundleDir + "/" + bundle.version;
+  BERTH_RETURN_IF_ERROR(MakeDirs(bundle_dir, 0755).WithContext(ctx));
+  BERTH_RETURN_IF_ERROR(
+      RunChecked({"tar", "xzf", bundle.tarball, "-C", bundle_dir}).status().WithContext(ctx));
+  return WriteEngineFiles(c, certs, bundle.version, dir).WithContext(ctx);
+}
+
+Status EngineProvisioner::WriteEngineFiles(const machine::MachineConfig& c,
+                                           const ClientCerts& certs, const std::string& version,
+                                           const std::string& root) const {
+  BERTH_RETURN_IF_ERROR(MakeDirs(root + "/tls", 0700));
+  BERTH_RETURN_IF_ERROR(MakeDirs(root + "/services/berthd", 0755));
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {certs.ca, "ca.pem"},
+           {store_.PathOf(c.name, "server.pem"), "server.pem"},
+           {store_.PathOf(c.name, "server-key.pem"), "server-key.pem"}}) {
+    BERTH_ASSIGN_OR_RETURN(std::string data, ReadFile(from));
+    BERTH_RETURN_IF_ERROR(WriteFileAtomic(root + "/tls/" + to, data, 0600));
+  }
+  return WriteFileAtomic(root + "/services/berthd/run", EngineRunScript(c, version), 0755);
+}
+
 Status EngineProvisioner::Install(const machine::MachineConfig& c,
                                   const machine::ProgressFn& progress, bool new_cert) {
   std::string ctx = "install the engine on machine '" + c.name + "'";
@@ -88,9 +129,9 @@ Status EngineProvisioner::Install(const machine::MachineConfig& c,
   say("preparing TLS certificates and the engine bundle");
   BERTH_ASSIGN_OR_RETURN(ClientCerts certs, EnsureClientCerts(store_));
   if (new_cert) BERTH_RETURN_IF_ERROR(MakeServerCert(store_, c).WithContext(ctx));
-  BERTH_ASSIGN_OR_RETURN(EngineBundle bundle, EnsureEngineBundle(cache_dir_));
+  BERTH_ASSIGN_OR_RETURN(EngineBundle bundle, Bundle());
 
-  std::string dir = std::string(kBundleRoot) + "/" + bundle.version;
+  std::string dir = std::string(kDataDisk) + "/" + kBundleDir + "/" + bundle.version;
   auto have = Ssh(store_, c, "test -x " + dir + "/bin/berthd && echo have || echo missing");
   if (!have.ok()) return have.status().WithContext(ctx);
   if (have->find("have") == std::string::npos) {
@@ -103,42 +144,34 @@ Status EngineProvisioner::Install(const machine::MachineConfig& c,
     if (!up.ok()) return up.status().WithContext(ctx);
   }
 
-  // TLS material and the service, as one tar into /var/lib/berth.
-  say("configuring and starting berthd");
+  // TLS material and the service, as one tar into /var/lib/berth/.provision.
+  say("configuring berthd");
   std::string staging = store_.PathOf(c.name, ".provision");
   RemoveAll(staging).ok();
-  auto cleanup = [&](Status s) {
-    RemoveAll(staging).ok();
-    return s.WithContext(ctx);
-  };
-  if (Status s = MakeDirs(staging + "/tls", 0700); !s.ok()) return cleanup(s);
-  if (Status s = MakeDirs(staging + "/services.new/berthd", 0755); !s.ok()) return cleanup(s);
-  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-           {certs.ca, "ca.pem"},
-           {store_.PathOf(c.name, "server.pem"), "server.pem"},
-           {store_.PathOf(c.name, "server-key.pem"), "server-key.pem"}}) {
-    auto data = ReadFile(from);
-    if (!data.ok()) return cleanup(data.status());
-    if (Status s = WriteFileAtomic(staging + "/tls/" + to, *data, 0600); !s.ok()) return cleanup(s);
-  }
-  if (Status s = WriteFileAtomic(staging + "/services.new/berthd/run",
-                                 EngineRunScript(c, bundle.version), 0755);
-      !s.ok())
-    return cleanup(s);
-  auto tar = RunChecked({"tar", "czf", "-", "-C", staging, "tls", "services.new"});
-  if (!tar.ok()) return cleanup(tar.status());
-  // Ends with sync: a machine killed right after this must still find its
-  // service on the data disk. A new service folder is renamed into place
-  // whole; an existing one gets the new run script and a restart (sv needs
-  // the absolute path: a relative name is looked up under /service).
-  auto conf =
-      Ssh(store_, c,
-          "cd /var/lib/berth && tar xzf - && mkdir -p services && "
-          "if [ -d services/berthd ]; then cp services.new/berthd/run services/berthd/run "
-          "&& sv restart /var/lib/berth/services/berthd >/dev/null; else mv services.new/berthd "
-          "services/.berthd && mv services/.berthd services/berthd; fi; rm -rf services.new; sync",
-          *tar);
+  Status staged = WriteEngineFiles(c, certs, bundle.version, staging);
+  auto tar = staged.ok() ? RunChecked({"tar", "czf", "-", "-C", staging, "tls", "services"})
+                         : Result<std::string>(staged);
   RemoveAll(staging).ok();
+  if (!tar.ok()) return tar.status().WithContext(ctx);
+  // berthd restarts only when its certificate or run script changed (a
+  // machine created with everything on its data disk runs berthd already). A
+  // new service folder is renamed into place whole; an existing one gets the
+  // new run script and a restart (sv needs the absolute path: a relative
+  // name is looked up under /service). Ends with sync: a machine killed
+  // right after this must still find its service on the data disk.
+  auto conf = Ssh(store_, c,
+                  "set -e; cd /var/lib/berth; rm -rf .provision; mkdir .provision; "
+                  "tar xzf - -C .provision; mkdir -p services tls; chmod 700 tls; changed=; "
+                  "for f in ca.pem server.pem server-key.pem; do "
+                  "cmp -s .provision/tls/$f tls/$f || changed=1; done; "
+                  "cmp -s .provision/services/berthd/run services/berthd/run || changed=1; "
+                  "if [ -n \"$changed\" ]; then cp -p .provision/tls/* tls/; "
+                  "if [ -d services/berthd ]; then "
+                  "cp .provision/services/berthd/run services/berthd/run; "
+                  "sv restart /var/lib/berth/services/berthd >/dev/null; else "
+                  "mv .provision/services/berthd services/.berthd; "
+                  "mv services/.berthd services/berthd; fi; fi; rm -rf .provision; sync",
+                  *tar);
   if (!conf.ok()) return conf.status().WithContext(ctx);
 
   say("waiting for the engine's TLS /_ping on " + c.host + ":" + std::to_string(c.engine_port));

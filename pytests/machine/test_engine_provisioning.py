@@ -5,6 +5,7 @@ machine: a volume written before the restart test is read after it."""
 
 import json
 import os
+import re
 import shlex
 import ssl
 import socket
@@ -20,7 +21,8 @@ from berthlab import Lab, ROOT, wait_until
 @pytest.fixture(scope="module")
 def eng():
     lab = Lab("engine")
-    lab.create("eng1", extra=("--forward", "8080"))
+    created = lab.create("eng1", extra=("--forward", "8080"))
+    lab.create_output = created.stdout + created.stderr
     yield lab
     lab.close()
 
@@ -37,6 +39,22 @@ def docker_env(lab, name):
 def docker(lab, name, *args, timeout=120):
     return subprocess.run(["docker", *args], env=docker_env(lab, name), capture_output=True,
                           text=True, timeout=timeout)
+
+
+def test_create_puts_the_engine_on_the_data_disk(eng):
+    # Nothing is uploaded after boot, and provisioning did not restart the
+    # berthd the guest started from its data disk.
+    out = eng.create_output
+    assert "preparing TLS certificates and the engine bundle" in out, out
+    assert "uploading the engine bundle" not in out, out
+    serial = (eng.machine_dir("eng1") / "serial.log").read_text(errors="replace")
+    starts = re.findall(r"^berthd \S+ listening on", serial, re.M)
+    assert len(starts) == 1, serial  # started once, at boot
+    pid = eng.ssh("eng1", "pidof berthd").stdout.strip()
+    assert pid
+    # Provisioning again with nothing changed keeps the running engine.
+    eng.run("machine", "provision", "eng1")
+    assert eng.ssh("eng1", "pidof berthd").stdout.strip() == pid
 
 
 def test_env_points_docker_at_the_machine(eng):
