@@ -44,6 +44,8 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
 
   // Returns a copy whose message is "context: message". No-op when ok().
+  // "context: message"; unchanged when ok or when the message already starts
+  // with "context: ".
   Status WithContext(const std::string& context) const;
   std::string ToString() const { return ok() ? "ok" : message_; }
 

@@ -101,7 +101,7 @@ Status Manager::CreateOne(const std::string& name, const CreateOptions& o, const
     driver_.Remove(c).ok();
     network_.Detach(c).ok();
     store_.Remove(name).ok();
-    return s.message().rfind(ctx, 0) == 0 ? s : s.WithContext(ctx);
+    return s.WithContext(ctx);
   };
   {
     auto lock = store_.Lock();
@@ -186,8 +186,7 @@ Status Manager::Start(const std::string& name, std::chrono::seconds timeout) {
     BERTH_RETURN_IF_ERROR(store_.Save(c));
   }
   BERTH_RETURN_IF_ERROR(network_.Attach(c).WithContext(ctx));
-  Status s = Boot(c, timeout);
-  return s.ok() || s.message().rfind(ctx, 0) == 0 ? s : s.WithContext(ctx);
+  return Boot(c, timeout).WithContext(ctx);
 }
 
 Status Manager::Stop(const std::string& name, std::chrono::seconds grace) {

@@ -69,7 +69,6 @@ class ContainerManager {
 
   Result<std::string> Create(ContainerSpec spec);
   Status Start(const std::string& ref);
-
   Status Stop(const std::string& ref, std::optional<int> timeout);
   Status Kill(const std::string& ref, const std::string& signal);
   Status Restart(const std::string& ref, std::optional<int> timeout);

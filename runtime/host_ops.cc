@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "base/file_util.h"
+#include "base/subprocess.h"
 
 namespace berth::runtime {
 
@@ -51,23 +52,8 @@ Status PrivatizeMounts() {
 }
 
 Result<std::string> PinReadOnlyRuntime(const std::string& runtime, const std::string& dir) {
-  std::string source = runtime;
-  if (source.find('/') == std::string::npos) {
-    const char* path = getenv("PATH");
-    std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-    source.clear();
-    for (size_t start = 0; start <= dirs.size();) {
-      size_t end = dirs.find(':', start);
-      if (end == std::string::npos) end = dirs.size();
-      std::string candidate = dirs.substr(start, end - start) + "/" + runtime;
-      if (access(candidate.c_str(), X_OK) == 0) {
-        source = candidate;
-        break;
-      }
-      start = end + 1;
-    }
-    if (source.empty()) return NotFound("OCI runtime '" + runtime + "' is not in PATH");
-  }
+  const std::string source = FindProgram(runtime);
+  if (source.empty()) return NotFound("OCI runtime '" + runtime + "' is not in PATH");
   BERTH_RETURN_IF_ERROR(MakeDirs(dir, 0700));
   const std::string target = dir + "/crun";
   (void)Unmount(target);  // a pin left by an earlier berthd in this namespace

@@ -24,6 +24,15 @@ TEST(StatusTest, ContextIsPrefixed) {
   EXPECT_TRUE(Status::Ok().WithContext("x").ok());
 }
 
+TEST(StatusTest, SameContextIsSaidOnce) {
+  Status s = NotFound("gone").WithContext("start machine 'a'").WithContext("start machine 'a'");
+  EXPECT_EQ(s.message(), "start machine 'a': gone");
+  // A different context, or the same words not as a prefix, still wraps.
+  EXPECT_EQ(s.WithContext("run").message(), "run: start machine 'a': gone");
+  EXPECT_EQ(NotFound("start machine 'a' failed").WithContext("start machine 'a'").message(),
+            "start machine 'a': start machine 'a' failed");
+}
+
 TEST(StatusTest, ErrnoMapsCodes) {
   EXPECT_EQ(ErrnoStatus("open f", ENOENT).code(), Code::kNotFound);
   EXPECT_EQ(ErrnoStatus("open f", EACCES).code(), Code::kPermissionDenied);
