@@ -7,28 +7,17 @@ namespace berth {
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk:
-      return "ok";
-    case Code::kInvalidArgument:
-      return "invalid argument";
-    case Code::kNotFound:
-      return "not found";
-    case Code::kAlreadyExists:
-      return "already exists";
-    case Code::kFailedPrecondition:
-      return "failed precondition";
-    case Code::kUnavailable:
-      return "unavailable";
-    case Code::kDeadlineExceeded:
-      return "deadline exceeded";
-    case Code::kCancelled:
-      return "cancelled";
-    case Code::kPermissionDenied:
-      return "permission denied";
-    case Code::kIo:
-      return "i/o error";
-    case Code::kInternal:
-      return "internal";
+    case Code::kOk: return "ok";
+    case Code::kInvalidArgument: return "invalid argument";
+    case Code::kNotFound: return "not found";
+    case Code::kAlreadyExists: return "already exists";
+    case Code::kFailedPrecondition: return "failed precondition";
+    case Code::kUnavailable: return "unavailable";
+    case Code::kDeadlineExceeded: return "deadline exceeded";
+    case Code::kCancelled: return "cancelled";
+    case Code::kPermissionDenied: return "permission denied";
+    case Code::kIo: return "i/o error";
+    case Code::kInternal: return "internal";
   }
   return "unknown";
 }
@@ -44,31 +33,16 @@ Status Status::WithContext(const std::string& context) const {
 Status ErrnoStatus(const std::string& action, int err) {
   Code code = Code::kIo;
   switch (err) {
-    case ENOENT:
-      code = Code::kNotFound;
-      break;
-    case EEXIST:
-      code = Code::kAlreadyExists;
-      break;
+    case ENOENT: code = Code::kNotFound; break;
+    case EEXIST: code = Code::kAlreadyExists; break;
     case EACCES:
-    case EPERM:
-      code = Code::kPermissionDenied;
-      break;
-    case EINVAL:
-      code = Code::kInvalidArgument;
-      break;
-    case ETIMEDOUT:
-      code = Code::kDeadlineExceeded;
-      break;
+    case EPERM: code = Code::kPermissionDenied; break;
+    case EINVAL: code = Code::kInvalidArgument; break;
+    case ETIMEDOUT: code = Code::kDeadlineExceeded; break;
     case ECONNREFUSED:
-    case EAGAIN:
-      code = Code::kUnavailable;
-      break;
-    case EINTR:
-      code = Code::kCancelled;
-      break;
-    default:
-      break;
+    case EAGAIN: code = Code::kUnavailable; break;
+    case EINTR: code = Code::kCancelled; break;
+    default: break;
   }
   return Status(code, action + ": " + std::strerror(err));
 }
